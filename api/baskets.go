@@ -1,0 +1,304 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/coursecommerce/commerce/commerce"
+	"github.com/gin-gonic/gin"
+)
+
+// basketCreateRequest is the body of POST /api/v2/baskets/.
+type basketCreateRequest struct {
+	Products             []basketProduct `json:"products"`
+	Checkout             *bool           `json:"checkout"`
+	PaymentProcessorName *string         `json:"payment_processor_name"`
+}
+
+type basketProduct struct {
+	SKU *string `json:"sku"`
+}
+
+// basketCreateResponse is edX's answer to a basket creation.
+type basketCreateResponse struct {
+	ID          int64             `json:"id"`
+	Order       *orderRef         `json:"order"`
+	PaymentData *paymentDataField `json:"payment_data"`
+}
+
+type orderRef struct {
+	Number string `json:"number"`
+}
+
+// paymentDataField is what a client needs to send the learner to the processor.
+type paymentDataField struct {
+	PaymentProcessorName string            `json:"payment_processor_name"`
+	PaymentFormData      map[string]string `json:"payment_form_data"`
+	PaymentPageURL       string            `json:"payment_page_url"`
+}
+
+// basketLineResponse is a basket line on the wire.
+type basketLineResponse struct {
+	ID              int64   `json:"id"`
+	ProductID       int64   `json:"product_id"`
+	SKU             string  `json:"sku"`
+	Title           string  `json:"title"`
+	ProductClass    string  `json:"product_class"`
+	CourseID        *string `json:"course_id"`
+	CertificateType string  `json:"certificate_type"`
+	Quantity        int     `json:"quantity"`
+	UnitPrice       string  `json:"unit_price_incl_tax"`
+	LinePrice       string  `json:"line_price_incl_tax_excl_discounts"`
+	Currency        string  `json:"price_currency"`
+}
+
+// basketResponse is a basket on the wire.
+type basketResponse struct {
+	ID                        int64                `json:"id"`
+	Status                    string               `json:"status"`
+	Owner                     string               `json:"owner"`
+	OrderNumber               string               `json:"order_number"`
+	Currency                  string               `json:"currency"`
+	TotalInclTaxExclDiscounts string               `json:"total_incl_tax_excl_discounts"`
+	TotalDiscount             string               `json:"total_discount"`
+	TotalInclTax              string               `json:"total_incl_tax"`
+	Lines                     []basketLineResponse `json:"lines"`
+}
+
+func (s *Server) toBasketResponse(b commerce.Basket) (basketResponse, error) {
+	totals, err := commerce.Price(commerce.PriceLines(b.Lines))
+	if err != nil {
+		return basketResponse{}, fmt.Errorf("price basket %d: %w", b.ID, err)
+	}
+	out := basketResponse{
+		ID: b.ID, Status: string(b.Status), Owner: b.OwnerUsername, OrderNumber: commerce.OrderNumber(s.partner, b.ID),
+		Currency: totals.Currency, TotalInclTaxExclDiscounts: commerce.FormatMoney(totals.TotalInclTaxExclDiscounts),
+		TotalDiscount: commerce.FormatMoney(totals.TotalDiscount), TotalInclTax: commerce.FormatMoney(totals.TotalInclTax),
+		Lines: make([]basketLineResponse, len(b.Lines)),
+	}
+	for i, l := range b.Lines {
+		line := basketLineResponse{
+			ID: l.ID, ProductID: l.Product.ID, SKU: l.Product.StockRecord.PartnerSKU, Title: l.Product.Title,
+			ProductClass: string(l.Product.Class), CertificateType: l.Product.CertificateType, Quantity: l.Quantity,
+			UnitPrice: commerce.FormatMoney(l.UnitPrice), Currency: l.Currency,
+			LinePrice: commerce.FormatMoney(l.LinePrice()),
+		}
+		if l.Product.CourseID != "" {
+			id := l.Product.CourseID
+			line.CourseID = &id
+		}
+		out.Lines[i] = line
+	}
+	return out, nil
+}
+
+// edX's messages for a basket that cannot be built.
+var (
+	errNoProducts = commerce.UserError(commerce.EInvalid,
+		"No product objects could be found in the request body",
+		"You can't check out with an empty basket.")
+	errMissingSKU = commerce.UserError(commerce.EInvalid,
+		"SKU missing from a requested product object",
+		"We couldn't locate the identification code necessary to find one of your products.")
+)
+
+func errUnknownSKU(sku string) error {
+	return commerce.UserError(commerce.EInvalid,
+		fmt.Sprintf("Catalog does not contain a product with SKU [%s]", sku),
+		"We couldn't find one of the products you're looking for.")
+}
+
+func errUnavailable(sku string) error {
+	return commerce.UserError(commerce.EInvalid,
+		fmt.Sprintf("Product with SKU [%s] is [Unavailable]", sku),
+		"One of the products you're trying to order is unavailable.")
+}
+
+// createBasket empties the caller's open basket and fills it with the requested products,
+// skipping seats the caller already bought.
+func (s *Server) createBasket(c *gin.Context) {
+	user, _ := currentUser(c)
+	var req basketCreateRequest
+	if err := decodeJSON(c, &req, false); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(req.Products) == 0 {
+		s.fail(c, errNoProducts)
+		return
+	}
+	skus := make([]string, 0, len(req.Products))
+	seen := map[string]bool{}
+	for _, p := range req.Products {
+		if p.SKU == nil || strings.TrimSpace(*p.SKU) == "" {
+			s.fail(c, errMissingSKU)
+			return
+		}
+		sku := strings.TrimSpace(*p.SKU)
+		if !seen[sku] {
+			seen[sku] = true
+			skus = append(skus, sku)
+		}
+	}
+	ctx := c.Request.Context()
+	found, err := s.store.ProductsBySKU(ctx, skus)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	now := s.now()
+	products := make([]commerce.Product, 0, len(skus))
+	ids := make([]int64, 0, len(skus))
+	for _, sku := range skus {
+		p, ok := found[sku]
+		if !ok {
+			s.fail(c, errUnknownSKU(sku))
+			return
+		}
+		if !p.AvailableAt(now) && !user.IsStaff {
+			s.fail(c, errUnavailable(sku))
+			return
+		}
+		products = append(products, p)
+		ids = append(ids, p.ID)
+	}
+	if _, err := commerce.Price(productPriceLines(products)); err != nil {
+		s.fail(c, err)
+		return
+	}
+	purchased, err := s.store.PurchasedProducts(ctx, user.ID, ids)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	toAdd := products[:0:0]
+	for _, p := range products {
+		if !(purchased[p.ID] && p.Class == commerce.ClassSeat) {
+			toAdd = append(toAdd, p)
+		}
+	}
+	if len(toAdd) == 0 {
+		s.fail(c, commerce.UserError(commerce.EInvalid,
+			fmt.Sprintf("The user has already purchased the products with SKU(s) [%s]", strings.Join(skus, ", ")),
+			"You have already purchased these products."))
+		return
+	}
+	basket, err := s.store.ReplaceOpenBasket(ctx, user.ID, toAdd)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, basketCreateResponse{ID: basket.ID})
+}
+
+func productPriceLines(products []commerce.Product) []commerce.PriceLine {
+	out := make([]commerce.PriceLine, len(products))
+	for i, p := range products {
+		out[i] = commerce.PriceLine{SKU: p.StockRecord.PartnerSKU, UnitPrice: p.StockRecord.Price, Quantity: 1, Currency: p.StockRecord.Currency}
+	}
+	return out
+}
+
+// getBasket shows a basket to its owner or to staff; to anyone else it does not exist.
+func (s *Server) getBasket(c *gin.Context) {
+	user, _ := currentUser(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		detail(c, http.StatusNotFound, "Not found.")
+		return
+	}
+	b, err := s.store.Basket(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if b.OwnerID != user.ID && !user.IsStaff {
+		detail(c, http.StatusNotFound, "Not found.")
+		return
+	}
+	out, err := s.toBasketResponse(b)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// calculateResponse is the answer of GET /api/v2/baskets/calculate/.
+type calculateResponse struct {
+	TotalInclTaxExclDiscounts string `json:"total_incl_tax_excl_discounts"`
+	TotalInclTax              string `json:"total_incl_tax"`
+	Currency                  string `json:"currency"`
+}
+
+// calculate prices a would-be basket of the given SKUs without writing anything.
+func (s *Server) calculate(c *gin.Context) {
+	user, _ := currentUser(c)
+	ctx := c.Request.Context()
+	skus := uniqueNonEmpty(c.QueryArray("sku"))
+	if len(skus) == 0 {
+		detail(c, http.StatusBadRequest, "No SKUs provided.")
+		return
+	}
+	username, hasUsername := c.GetQuery("username")
+	isAnonymous := strings.EqualFold(c.Query("is_anonymous"), "true")
+	if hasUsername && isAnonymous {
+		detail(c, http.StatusBadRequest, "Provide username or is_anonymous query param, but not both")
+		return
+	}
+	if hasUsername && username != user.Username {
+		if !user.IsStaff {
+			detail(c, http.StatusForbidden, "Unauthorized user credentials")
+			return
+		}
+		// Staff price for another learner; an unknown learner is priced anonymously. The
+		// learner matters once offers depend on who buys.
+		if _, err := s.store.UserByUsername(ctx, username); err != nil && commerce.ErrorCodeOf(err) != commerce.ENotFound {
+			s.fail(c, err)
+			return
+		}
+	}
+	found, err := s.store.ProductsBySKU(ctx, skus)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var missing []string
+	products := make([]commerce.Product, 0, len(skus))
+	for _, sku := range skus {
+		if p, ok := found[sku]; ok {
+			products = append(products, p)
+		} else {
+			missing = append(missing, sku)
+		}
+	}
+	if len(missing) > 0 {
+		detail(c, http.StatusBadRequest, fmt.Sprintf("Products with SKU(s) [%s] do not exist.", strings.Join(missing, ", ")))
+		return
+	}
+	totals, err := commerce.Price(productPriceLines(products))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, calculateResponse{
+		TotalInclTaxExclDiscounts: commerce.FormatMoney(totals.TotalInclTaxExclDiscounts),
+		TotalInclTax:              commerce.FormatMoney(totals.TotalInclTax),
+		Currency:                  totals.Currency,
+	})
+}
+
+func uniqueNonEmpty(values []string) []string {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}

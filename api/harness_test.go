@@ -1,0 +1,160 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/coursecommerce/commerce/api"
+	"github.com/coursecommerce/commerce/auth"
+	"github.com/coursecommerce/commerce/db"
+	"github.com/coursecommerce/commerce/db/dbtest"
+	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	testSecret = "api-test-secret"
+	testIssuer = "http://lms.test/oauth2"
+)
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.TestMode)
+	os.Exit(dbtest.Run(m))
+}
+
+// harness is the API on the package's real PostgreSQL schema.
+type harness struct {
+	t       *testing.T
+	handler http.Handler
+	store   *db.Store
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	verifier, err := auth.NewVerifier(testSecret, []string{testIssuer})
+	require.NoError(t, err)
+	store := dbtest.Store(t)
+	h := api.NewHandler(api.Config{
+		Store: store, Verifier: verifier, PartnerShortCode: "EDX",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	return &harness{t: t, handler: h, store: store}
+}
+
+// token mints a token for username (staff when admin).
+func (h *harness) token(username string, admin bool) string {
+	h.t.Helper()
+	tok, err := auth.Mint(testSecret, auth.TokenOptions{Username: username, Email: username + "@example.com", Admin: admin, Issuer: testIssuer})
+	require.NoError(h.t, err)
+	return tok
+}
+
+// do sends a request; body is sent as is when it is a string, else as JSON.
+func (h *harness) do(method, path, token string, body any) *httptest.ResponseRecorder {
+	h.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		require.NoError(h.t, err)
+		r = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if r != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "JWT "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+// jsonBody decodes the response as a JSON object and checks the content type.
+func jsonBody(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	require.Contains(t, rec.Header().Get("Content-Type"), "application/json", rec.Body.String())
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m), rec.Body.String())
+	return m
+}
+
+// requireStatus checks the status and returns the JSON body.
+func requireStatus(t *testing.T, rec *httptest.ResponseRecorder, status int) map[string]any {
+	t.Helper()
+	require.Equal(t, status, rec.Code, rec.Body.String())
+	return jsonBody(t, rec)
+}
+
+// seatsBody is a publication body with an audit and a verified seat.
+func seatsBody(id, name, verifiedPrice string) map[string]any {
+	return map[string]any{
+		"id": id, "name": name,
+		"products": []any{
+			map[string]any{"product_class": "Seat", "price": "0.00", "attribute_values": []any{
+				map[string]any{"name": "id_verification_required", "value": false}}},
+			map[string]any{"product_class": "Seat", "price": verifiedPrice, "attribute_values": []any{
+				map[string]any{"name": "certificate_type", "value": "verified"},
+				map[string]any{"name": "id_verification_required", "value": true}}},
+		},
+	}
+}
+
+// publish creates a course with audit and verified seats and returns the SKUs by mode.
+func (h *harness) publish(id, verifiedPrice string) map[string]string {
+	h.t.Helper()
+	rec := h.do("POST", "/api/v2/publication/", h.token("staff-publisher", true), seatsBody(id, "Course "+id, verifiedPrice))
+	body := requireStatus(h.t, rec, http.StatusCreated)
+	skus := map[string]string{}
+	for _, p := range body["products"].([]any) {
+		p := p.(map[string]any)
+		mode := "audit"
+		for _, a := range p["attribute_values"].([]any) {
+			a := a.(map[string]any)
+			if a["name"] == "certificate_type" {
+				mode = a["value"].(string)
+			}
+		}
+		skus[mode] = p["partner_sku"].(string)
+	}
+	return skus
+}
+
+// count runs a counting query on the package's schema.
+func (h *harness) count(query string, args ...any) int {
+	h.t.Helper()
+	var n int
+	require.NoError(h.t, dbtest.Pool(h.t).QueryRow(context.Background(), query, args...).Scan(&n))
+	return n
+}
+
+func httptestRequest(method, path, authorization string) *http.Request {
+	r := httptest.NewRequest(method, path, nil)
+	if authorization != "" {
+		r.Header.Set("Authorization", authorization)
+	}
+	return r
+}
+
+func serve(h *harness, r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.handler.ServeHTTP(rec, r)
+	return rec
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of the service, read once from the environment. Each field's tags
+// give its variable, default and meaning; `ecommerce config` prints them as the README table.
+type config struct {
+	DatabaseURL       string        `env:"DATABASE_URL" default:"postgres://postgres@127.0.0.1:5432/ecommerce?sslmode=disable" secret:"password" help:"PostgreSQL connection URL; migrate and dev create the database if it is missing"`
+	HTTPAddr          string        `env:"HTTP_ADDR" default:"127.0.0.1:8130" help:"address the API listens on"`
+	PublicURL         string        `env:"PUBLIC_URL" default:"http://127.0.0.1:8130" help:"external base URL of the API, used in links and processor callbacks"`
+	TemporalAddress   string        `env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" help:"Temporal frontend host:port"`
+	TemporalNamespace string        `env:"TEMPORAL_NAMESPACE" default:"ecommerce" help:"Temporal namespace of the checkout workflows"`
+	PartnerShortCode  string        `env:"PARTNER_SHORT_CODE" default:"EDX" help:"partner code: prefix of order numbers and part of every SKU"`
+	JWTSecretKey      string        `env:"JWT_SECRET_KEY" default:"dev-lms-jwt-secret-change-me" secret:"true" help:"HS256 secret shared with the LMS (and ecommerce_worker-style service users)"`
+	JWTIssuers        string        `env:"JWT_ISSUERS" default:"http://127.0.0.1:18000/oauth2,ecommerce_worker" help:"comma-separated issuers (iss) accepted on JWTs; the first is used by ecommerce token"`
+	LogLevel          string        `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
+	LogFormat         string        `env:"LOG_FORMAT" default:"text" help:"text or json"`
+	ShutdownTimeout   time.Duration `env:"SHUTDOWN_TIMEOUT" default:"15s" help:"how long serve waits for requests in flight on SIGTERM"`
+}
+
+// issuers returns the accepted JWT issuers.
+func (c config) issuers() []string {
+	var out []string
+	for _, s := range strings.Split(c.JWTIssuers, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// loadConfig reads the environment through getenv over the defaults and checks the values.
+func loadConfig(getenv func(string) string) (config, error) {
+	var c config
+	v := reflect.ValueOf(&c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		raw := getenv(f.Tag.Get("env"))
+		if raw == "" {
+			raw = f.Tag.Get("default")
+		}
+		switch f.Type {
+		case reflect.TypeOf(time.Duration(0)):
+			d, err := time.ParseDuration(raw)
+			if err != nil || d < 0 {
+				return c, fmt.Errorf("%s: %q is not a duration such as 30s or 5m", f.Tag.Get("env"), raw)
+			}
+			v.Field(i).SetInt(int64(d))
+		case reflect.TypeOf(0):
+			n, err := strconv.Atoi(raw)
+			if err != nil {
+				return c, fmt.Errorf("%s: %q is not an integer", f.Tag.Get("env"), raw)
+			}
+			v.Field(i).SetInt(int64(n))
+		default:
+			v.Field(i).SetString(raw)
+		}
+	}
+	if len(c.issuers()) == 0 {
+		return c, fmt.Errorf("JWT_ISSUERS: at least one issuer is needed")
+	}
+	if c.PartnerShortCode == "" || len(c.PartnerShortCode) > 8 {
+		return c, fmt.Errorf("PARTNER_SHORT_CODE: 1 to 8 characters, got %q", c.PartnerShortCode)
+	}
+	c.PartnerShortCode = strings.ToUpper(c.PartnerShortCode)
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// logAttrs renders the configuration for the start-up log with secrets masked.
+func (c config) logAttrs() []any {
+	var out []any
+	v := reflect.ValueOf(c)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		val := fmt.Sprint(v.Field(i).Interface())
+		switch f.Tag.Get("secret") {
+		case "true":
+			val = "******"
+		case "password":
+			val = maskURLPassword(val)
+		}
+		out = append(out, slog.String(f.Tag.Get("env"), val))
+	}
+	return out
+}
+
+// maskURLPassword hides the password of a URL such as postgres://user:pw@host/db.
+func maskURLPassword(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	userinfo, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return s
+	}
+	if user, _, hasPw := strings.Cut(userinfo, ":"); hasPw {
+		return scheme + "://" + user + ":******@" + host
+	}
+	return s
+}
+
+// markdownTable prints the configuration reference as a Markdown table.
+func markdownTable() string {
+	var b strings.Builder
+	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")
+	t := reflect.TypeOf(config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		def := f.Tag.Get("default")
+		switch {
+		case def == "":
+			def = "(empty)"
+		case f.Tag.Get("secret") == "true":
+			def = "`" + def + "` (development only; secret, masked in logs)"
+		default:
+			def = "`" + def + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Tag.Get("env"), def, f.Tag.Get("help"))
+	}
+	return b.String()
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", s)
+	}
+	return l, nil
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/coursecommerce/commerce/api"
+	"github.com/coursecommerce/commerce/auth"
+	"github.com/coursecommerce/commerce/db"
+	"github.com/gin-gonic/gin"
+)
+
+func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
+	logger.Info("starting api", cfg.logAttrs()...)
+	pool, err := openDatabase(ctx, cfg, logger, false)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	handler, err := newAPIHandler(cfg, db.NewStore(pool), logger)
+	if err != nil {
+		return err
+	}
+	return listenAndServe(ctx, cfg, handler, logger)
+}
+
+func newAPIHandler(cfg config, store *db.Store, logger *slog.Logger) (http.Handler, error) {
+	gin.SetMode(gin.ReleaseMode)
+	verifier, err := auth.NewVerifier(cfg.JWTSecretKey, cfg.issuers())
+	if err != nil {
+		return nil, err
+	}
+	return api.NewHandler(api.Config{
+		Store: store, Verifier: verifier, PartnerShortCode: cfg.PartnerShortCode, Logger: logger,
+	}), nil
+}
+
+// listenAndServe serves handler on HTTP_ADDR until ctx ends, then drains requests in flight.
+func listenAndServe(ctx context.Context, cfg config, handler http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("api listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down http server: %w", err)
+	}
+	logger.Info("api stopped")
+	return nil
+}
