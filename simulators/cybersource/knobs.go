@@ -1,0 +1,212 @@
+package cybersource
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Knobs steer what the simulator does with the next payments. Counters
+// ("...Next") are decremented each time they apply. When several counters
+// are set, a press of Pay consumes the first of DeclineNext, ErrorNext,
+// ReviewNext, PartialAuthNext that is positive.
+type Knobs struct {
+	// DeclineNext: the next N presses of Pay are declined (DECLINE, 481).
+	DeclineNext int
+	// PartialAuthNext: the next N presses of Pay are authorised for only
+	// half the amount (ACCEPT, 110, auth_amount < req_amount).
+	PartialAuthNext int
+	// ReviewNext: the next N presses of Pay end in REVIEW (reason 200).
+	ReviewNext int
+	// ErrorNext: the next N presses of Pay end in ERROR (reason 150).
+	ErrorNext int
+	// TamperNext: the next N replies (of any kind) have a signed field
+	// (auth_amount, else req_amount) altered after signing.
+	TamperNext int
+	// DuplicateNotify: every notification is sent twice.
+	DuplicateNotify bool
+	// NotifyDelay: notifications are sent in the background after this
+	// delay (so after the browser got its reply); 0 sends them before the
+	// browser is answered.
+	NotifyDelay time.Duration
+	// SkipNotify: no notification is sent.
+	SkipNotify bool
+}
+
+// knobsJSON is the wire form of Knobs for /__sim/knobs; NotifyDelay is a
+// Go duration string such as "2s".
+type knobsJSON struct {
+	DeclineNext     int    `json:"decline_next"`
+	PartialAuthNext int    `json:"partial_auth_next"`
+	ReviewNext      int    `json:"review_next"`
+	ErrorNext       int    `json:"error_next"`
+	TamperNext      int    `json:"tamper_next"`
+	DuplicateNotify bool   `json:"duplicate_notify"`
+	NotifyDelay     string `json:"notify_delay"`
+	SkipNotify      bool   `json:"skip_notify"`
+}
+
+// knobsPatch is a partial update posted to /__sim/knobs: absent fields keep
+// their value.
+type knobsPatch struct {
+	DeclineNext     *int    `json:"decline_next"`
+	PartialAuthNext *int    `json:"partial_auth_next"`
+	ReviewNext      *int    `json:"review_next"`
+	ErrorNext       *int    `json:"error_next"`
+	TamperNext      *int    `json:"tamper_next"`
+	DuplicateNotify *bool   `json:"duplicate_notify"`
+	NotifyDelay     *string `json:"notify_delay"`
+	SkipNotify      *bool   `json:"skip_notify"`
+}
+
+// errNegativeKnob rejects negative counters and delays.
+var errNegativeKnob = errors.New("knob values must not be negative")
+
+// Knobs returns the current knobs.
+func (s *Simulator) Knobs() Knobs {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.knobs
+}
+
+// SetKnobs replaces all knobs.
+func (s *Simulator) SetKnobs(k Knobs) {
+	s.UpdateKnobs(func(cur *Knobs) { *cur = k })
+}
+
+// UpdateKnobs changes the knobs atomically with f.
+func (s *Simulator) UpdateKnobs(f func(*Knobs)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.knobs)
+}
+
+// SetDeclineNext makes the next n presses of Pay decline.
+func (s *Simulator) SetDeclineNext(n int) { s.UpdateKnobs(func(k *Knobs) { k.DeclineNext = n }) }
+
+// SetPartialAuthNext makes the next n presses of Pay partially authorised.
+func (s *Simulator) SetPartialAuthNext(n int) {
+	s.UpdateKnobs(func(k *Knobs) { k.PartialAuthNext = n })
+}
+
+// SetReviewNext makes the next n presses of Pay end in REVIEW.
+func (s *Simulator) SetReviewNext(n int) { s.UpdateKnobs(func(k *Knobs) { k.ReviewNext = n }) }
+
+// SetErrorNext makes the next n presses of Pay end in ERROR (reason 150).
+func (s *Simulator) SetErrorNext(n int) { s.UpdateKnobs(func(k *Knobs) { k.ErrorNext = n }) }
+
+// SetTamperNext makes the next n replies fail signature verification.
+func (s *Simulator) SetTamperNext(n int) { s.UpdateKnobs(func(k *Knobs) { k.TamperNext = n }) }
+
+// SetDuplicateNotify makes every notification be sent twice (or once).
+func (s *Simulator) SetDuplicateNotify(on bool) {
+	s.UpdateKnobs(func(k *Knobs) { k.DuplicateNotify = on })
+}
+
+// SetNotifyDelay delays notifications by d (sent in the background).
+func (s *Simulator) SetNotifyDelay(d time.Duration) {
+	s.UpdateKnobs(func(k *Knobs) { k.NotifyDelay = d })
+}
+
+// SetSkipNotify turns notifications off (or back on).
+func (s *Simulator) SetSkipNotify(on bool) { s.UpdateKnobs(func(k *Knobs) { k.SkipNotify = on }) }
+
+// toJSON converts knobs to their wire form.
+func (k Knobs) toJSON() knobsJSON {
+	return knobsJSON{
+		DeclineNext: k.DeclineNext, PartialAuthNext: k.PartialAuthNext,
+		ReviewNext: k.ReviewNext, ErrorNext: k.ErrorNext, TamperNext: k.TamperNext,
+		DuplicateNotify: k.DuplicateNotify, NotifyDelay: k.NotifyDelay.String(),
+		SkipNotify: k.SkipNotify,
+	}
+}
+
+// apply returns k updated with the fields present in p.
+func (p knobsPatch) apply(k Knobs) (Knobs, error) {
+	for _, c := range []struct {
+		src *int
+		dst *int
+	}{
+		{p.DeclineNext, &k.DeclineNext}, {p.PartialAuthNext, &k.PartialAuthNext},
+		{p.ReviewNext, &k.ReviewNext}, {p.ErrorNext, &k.ErrorNext}, {p.TamperNext, &k.TamperNext},
+	} {
+		if c.src == nil {
+			continue
+		}
+		if *c.src < 0 {
+			return k, errNegativeKnob
+		}
+		*c.dst = *c.src
+	}
+	if p.DuplicateNotify != nil {
+		k.DuplicateNotify = *p.DuplicateNotify
+	}
+	if p.SkipNotify != nil {
+		k.SkipNotify = *p.SkipNotify
+	}
+	if p.NotifyDelay != nil {
+		d, err := time.ParseDuration(*p.NotifyDelay)
+		if err != nil {
+			return k, fmt.Errorf("notify_delay: %w", err)
+		}
+		if d < 0 {
+			return k, errNegativeKnob
+		}
+		k.NotifyDelay = d
+	}
+	return k, nil
+}
+
+// handleGetKnobs serves GET /__sim/knobs.
+func (s *Simulator) handleGetKnobs(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Knobs().toJSON())
+}
+
+// handlePostKnobs serves POST /__sim/knobs: a JSON partial update; it
+// answers with the resulting knobs.
+func (s *Simulator) handlePostKnobs(w http.ResponseWriter, r *http.Request) {
+	var patch knobsPatch
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&patch); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "decode knobs: " + err.Error()})
+		return
+	}
+	s.mu.Lock()
+	k, err := patch.apply(s.knobs)
+	if err == nil {
+		s.knobs = k
+	}
+	s.mu.Unlock()
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	s.log.Info("cybersource simulator: knobs set", "knobs", k.toJSON())
+	writeJSON(w, http.StatusOK, k.toJSON())
+}
+
+// handleReset serves POST /__sim/reset.
+func (s *Simulator) handleReset(w http.ResponseWriter, _ *http.Request) {
+	s.Reset()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleReplies serves GET /__sim/replies: every reply sent, oldest first.
+func (s *Simulator) handleReplies(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Replies())
+}
+
+// handleStats serves GET /__sim/stats: notification delivery counts.
+func (s *Simulator) handleStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.NotifyStats())
+}
+
+// writeJSON writes v as a JSON response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
