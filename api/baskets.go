@@ -142,6 +142,19 @@ func (s *Server) createBasket(c *gin.Context) {
 			skus = append(skus, sku)
 		}
 	}
+	var proc PaymentProcessor
+	checkout := req.Checkout != nil && *req.Checkout
+	if checkout {
+		name := ""
+		if req.PaymentProcessorName != nil {
+			name = *req.PaymentProcessorName
+		}
+		var err error
+		if proc, err = s.processor(name, "Lookup for a payment processor with name [%s] failed"); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	ctx := c.Request.Context()
 	found, err := s.store.ProductsBySKU(ctx, skus)
 	if err != nil {
@@ -190,7 +203,20 @@ func (s *Server) createBasket(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, basketCreateResponse{ID: basket.ID})
+	out := basketCreateResponse{ID: basket.ID}
+	if checkout {
+		co, data, err := s.startCheckout(ctx, user, basket.ID, proc)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if co.IsFree() {
+			out.Order = &orderRef{Number: co.OrderNumber}
+		} else {
+			out.PaymentData = &paymentDataField{PaymentProcessorName: data.Processor, PaymentFormData: data.FormData, PaymentPageURL: data.PaymentPageURL}
+		}
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func productPriceLines(products []commerce.Product) []commerce.PriceLine {

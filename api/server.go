@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coursecommerce/commerce/commerce"
@@ -27,6 +28,34 @@ type Store interface {
 	ReplaceOpenBasket(ctx context.Context, ownerID int64, products []commerce.Product) (commerce.Basket, error)
 	Basket(ctx context.Context, id int64) (commerce.Basket, error)
 	PurchasedProducts(ctx context.Context, userID int64, productIDs []int64) (map[int64]bool, error)
+	FreezeBasket(ctx context.Context, basketID int64, owner commerce.User, partner, processor string,
+		build func(commerce.Checkout) (commerce.PaymentData, error)) (commerce.Checkout, commerce.PaymentData, bool, error)
+	CheckoutStatus(ctx context.Context, number string) (commerce.CheckoutStatus, error)
+	CheckoutByOrderNumber(ctx context.Context, number string) (commerce.Checkout, commerce.PaymentData, error)
+	RecordProcessorResponse(ctx context.Context, r commerce.ProcessorResponse) (int64, error)
+	PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error)
+	Order(ctx context.Context, number string) (commerce.Order, error)
+	OrdersOfUser(ctx context.Context, userID int64, page commerce.Page) ([]commerce.Order, int64, error)
+}
+
+// Checkouts starts and signals checkout workflows; *workflows.Checkouts implements it. Errors
+// wrap commerce.ErrUnavailable when Temporal cannot be reached.
+type Checkouts interface {
+	Start(ctx context.Context, c commerce.Checkout) error
+	NotifyPayment(ctx context.Context, c commerce.Checkout, n commerce.PaymentNotification) error
+	RetryFulfillment(ctx context.Context, c commerce.Checkout) error
+}
+
+// PaymentProcessor builds what a storefront needs to pay a checkout at one processor.
+type PaymentProcessor interface {
+	Name() string
+	PaymentData(c commerce.Checkout) (commerce.PaymentData, error)
+}
+
+// ReplyVerifier verifies and normalises a processor's signed reply. Forged replies wrap
+// commerce.ErrForgedMessage; authentic but unusable ones commerce.ErrMalformedMessage.
+type ReplyVerifier interface {
+	Notification(fields map[string]string) (commerce.PaymentNotification, error)
 }
 
 // TokenVerifier checks a bearer token and returns the identity it carries.
@@ -39,23 +68,36 @@ type Config struct {
 	Store            Store
 	Verifier         TokenVerifier
 	PartnerShortCode string
-	Logger           *slog.Logger
+	// PublicURL is the service's external base URL (receipt and cancel pages).
+	PublicURL string
+	// Checkouts runs checkout workflows; nil disables checkout (503).
+	Checkouts Checkouts
+	// Processors are the enabled payment processors; the first is the default.
+	Processors []PaymentProcessor
+	// CyberSource verifies CyberSource replies; nil disables its callbacks.
+	CyberSource ReplyVerifier
+	Logger      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	store   Store
-	tokens  TokenVerifier
-	partner string
-	log     *slog.Logger
-	now     func() time.Time
+	store       Store
+	checkouts   Checkouts
+	processors  []PaymentProcessor
+	cybersource ReplyVerifier
+	publicURL   string
+	tokens      TokenVerifier
+	partner     string
+	log         *slog.Logger
+	now         func() time.Time
 }
 
 // NewHandler builds the router with every route of the API.
 func NewHandler(cfg Config) http.Handler {
-	s := &Server{store: cfg.Store, tokens: cfg.Verifier, partner: cfg.PartnerShortCode, log: cfg.Logger, now: cfg.Now}
+	s := &Server{store: cfg.Store, tokens: cfg.Verifier, partner: cfg.PartnerShortCode, log: cfg.Logger, now: cfg.Now,
+		checkouts: cfg.Checkouts, processors: cfg.Processors, cybersource: cfg.CyberSource, publicURL: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -84,6 +126,15 @@ func NewHandler(cfg Config) http.Handler {
 	v2.POST("/baskets/", requireUser, s.createBasket)
 	v2.GET("/baskets/calculate/", requireUser, s.calculate)
 	v2.GET("/baskets/:id/", requireUser, s.getBasket)
+	v2.POST("/checkout/", requireUser, s.postCheckout)
+	v2.GET("/orders/", requireUser, s.listOrders)
+	v2.GET("/orders/:number/", requireUser, s.getOrder)
+	v2.PUT("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
+	v2.PATCH("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
+	r.POST("/payment/cybersource/notify/", s.cybersourceNotify)
+	r.POST("/payment/cybersource/redirect/", s.cybersourceRedirect)
+	r.GET("/checkout/receipt/", s.receipt)
+	r.GET("/checkout/cancel-checkout/", s.cancelPage)
 	return r
 }
 

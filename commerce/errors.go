@@ -77,6 +77,10 @@ var (
 	ErrConflict = &Error{Code: EConflict, Message: "The object conflicts with an existing one."}
 	// ErrInvalidReference is returned when a referenced object does not exist.
 	ErrInvalidReference = &Error{Code: EInvalid, Message: "A referenced object does not exist."}
+	// ErrForgedMessage wraps a processor message whose signature does not verify.
+	ErrForgedMessage = &Error{Code: EInvalid, Message: "The message's signature is invalid."}
+	// ErrMalformedMessage wraps an authentic processor message that cannot be understood.
+	ErrMalformedMessage = &Error{Code: EInvalid, Message: "The message is malformed."}
 	// ErrUnavailable is returned when the database cannot be reached.
 	ErrUnavailable = &Error{Code: EUnavailable, Message: "The service is temporarily unavailable."}
 )

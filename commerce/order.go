@@ -1,5 +1,11 @@
 package commerce
 
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
 // OrderStatus is an order's fulfillment state, as edX names it.
 type OrderStatus string
 
@@ -24,3 +30,69 @@ const (
 	LineTimeoutError       LineStatus = "Fulfillment Timeout Error"
 	LineServerError        LineStatus = "Fulfillment Server Error"
 )
+
+// Order is a placed order.
+type Order struct {
+	ID                          int64
+	Number                      string
+	BasketID                    int64
+	UserID                      int64
+	Username                    string
+	Email                       string
+	Currency                    string
+	TotalInclTax                decimal.Decimal
+	TotalExclTax                decimal.Decimal
+	TotalBeforeDiscountsInclTax decimal.Decimal
+	Status                      OrderStatus
+	PaymentProcessor            string
+	DatePlaced                  time.Time
+	Lines                       []OrderLine
+	Payment                     *PaymentSource
+}
+
+// Discount is what discounts took off the order.
+func (o Order) Discount() decimal.Decimal {
+	return o.TotalBeforeDiscountsInclTax.Sub(o.TotalInclTax)
+}
+
+// Fulfillable reports whether fulfillment may (re)run: the order is Open or in Fulfillment Error.
+func (o Order) Fulfillable() bool {
+	return o.Status == OrderOpen || o.Status == OrderFulfillmentError
+}
+
+// OrderLine is one product of an order and its fulfillment state.
+type OrderLine struct {
+	ID                       int64
+	ProductID                int64
+	SKU                      string
+	Title                    string
+	CourseID                 string
+	Quantity                 int
+	UnitPrice                decimal.Decimal
+	LinePrice                decimal.Decimal
+	LinePriceBeforeDiscounts decimal.Decimal
+	Status                   LineStatus
+	FulfillmentAttempts      int
+	FulfillmentError         string
+}
+
+// PaymentSource is how an order was paid.
+type PaymentSource struct {
+	Processor      string
+	Reference      string
+	Currency       string
+	AmountDebited  decimal.Decimal
+	AmountRefunded decimal.Decimal
+	Label          string
+	CardType       string
+}
+
+// Payment is an accepted payment, to be recorded with its order.
+type Payment struct {
+	Processor     string          `json:"processor"`
+	TransactionID string          `json:"transaction_id"`
+	Amount        decimal.Decimal `json:"amount"`
+	Currency      string          `json:"currency"`
+	CardType      string          `json:"card_type"`
+	Label         string          `json:"label"`
+}

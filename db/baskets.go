@@ -65,11 +65,15 @@ func (s *Store) lockOpenBasket(ctx context.Context, tx pgx.Tx, ownerID int64) (d
 
 // Basket returns the basket with that id and its lines, or commerce.ErrNotFound.
 func (s *Store) Basket(ctx context.Context, id int64) (commerce.Basket, error) {
-	row, err := s.q.GetBasket(ctx, s.pool, id)
+	return s.loadBasket(ctx, s.pool, id)
+}
+
+func (s *Store) loadBasket(ctx context.Context, db dbgen.DBTX, id int64) (commerce.Basket, error) {
+	row, err := s.q.GetBasket(ctx, db, id)
 	if err != nil {
 		return commerce.Basket{}, interpretError(fmt.Errorf("get basket %d: %w", id, err))
 	}
-	lines, err := s.q.ListBasketLines(ctx, s.pool, id)
+	lines, err := s.q.ListBasketLines(ctx, db, id)
 	if err != nil {
 		return commerce.Basket{}, interpretError(fmt.Errorf("list lines of basket %d: %w", id, err))
 	}

@@ -12,17 +12,27 @@ import (
 // config is every setting of the service, read once from the environment. Each field's tags
 // give its variable, default and meaning; `ecommerce config` prints them as the README table.
 type config struct {
-	DatabaseURL       string        `env:"DATABASE_URL" default:"postgres://postgres@127.0.0.1:5432/ecommerce?sslmode=disable" secret:"password" help:"PostgreSQL connection URL; migrate and dev create the database if it is missing"`
-	HTTPAddr          string        `env:"HTTP_ADDR" default:"127.0.0.1:8130" help:"address the API listens on"`
-	PublicURL         string        `env:"PUBLIC_URL" default:"http://127.0.0.1:8130" help:"external base URL of the API, used in links and processor callbacks"`
-	TemporalAddress   string        `env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" help:"Temporal frontend host:port"`
-	TemporalNamespace string        `env:"TEMPORAL_NAMESPACE" default:"ecommerce" help:"Temporal namespace of the checkout workflows"`
-	PartnerShortCode  string        `env:"PARTNER_SHORT_CODE" default:"EDX" help:"partner code: prefix of order numbers and part of every SKU"`
-	JWTSecretKey      string        `env:"JWT_SECRET_KEY" default:"dev-lms-jwt-secret-change-me" secret:"true" help:"HS256 secret shared with the LMS (and ecommerce_worker-style service users)"`
-	JWTIssuers        string        `env:"JWT_ISSUERS" default:"http://127.0.0.1:18000/oauth2,ecommerce_worker" help:"comma-separated issuers (iss) accepted on JWTs; the first is used by ecommerce token"`
-	LogLevel          string        `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
-	LogFormat         string        `env:"LOG_FORMAT" default:"text" help:"text or json"`
-	ShutdownTimeout   time.Duration `env:"SHUTDOWN_TIMEOUT" default:"15s" help:"how long serve waits for requests in flight on SIGTERM"`
+	DatabaseURL               string        `env:"DATABASE_URL" default:"postgres://postgres@127.0.0.1:5432/ecommerce?sslmode=disable" secret:"password" help:"PostgreSQL connection URL; migrate and dev create the database if it is missing"`
+	HTTPAddr                  string        `env:"HTTP_ADDR" default:"127.0.0.1:8130" help:"address the API listens on"`
+	PublicURL                 string        `env:"PUBLIC_URL" default:"http://127.0.0.1:8130" help:"external base URL of the API, used in links and processor callbacks"`
+	TemporalAddress           string        `env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" help:"Temporal frontend host:port"`
+	TemporalNamespace         string        `env:"TEMPORAL_NAMESPACE" default:"ecommerce" help:"Temporal namespace of the checkout workflows"`
+	PartnerShortCode          string        `env:"PARTNER_SHORT_CODE" default:"EDX" help:"partner code: prefix of order numbers and part of every SKU"`
+	JWTSecretKey              string        `env:"JWT_SECRET_KEY" default:"dev-lms-jwt-secret-change-me" secret:"true" help:"HS256 secret shared with the LMS (and ecommerce_worker-style service users)"`
+	JWTIssuers                string        `env:"JWT_ISSUERS" default:"http://127.0.0.1:18000/oauth2,ecommerce_worker" help:"comma-separated issuers (iss) accepted on JWTs; the first is used by ecommerce token"`
+	LMSURL                    string        `env:"LMS_URL" default:"http://127.0.0.1:18000" help:"LMS base URL for the enrollment API (dev serves its LMS simulator here)"`
+	LMSAPIKey                 string        `env:"LMS_API_KEY" default:"dev-lms-api-key" secret:"true" help:"X-Edx-Api-Key sent to the LMS enrollment API"`
+	CyberSourceProfileID      string        `env:"CYBERSOURCE_PROFILE_ID" default:"00000000-0000-0000-0000-000000000001" help:"CyberSource Secure Acceptance profile id"`
+	CyberSourceAccessKey      string        `env:"CYBERSOURCE_ACCESS_KEY" default:"dev-cybersource-access-key" help:"CyberSource Secure Acceptance access key"`
+	CyberSourceSecretKey      string        `env:"CYBERSOURCE_SECRET_KEY" default:"dev-cybersource-secret-key" secret:"true" help:"CyberSource Secure Acceptance secret key (HMAC-SHA256 of requests and replies)"`
+	CyberSourcePaymentPageURL string        `env:"CYBERSOURCE_PAYMENT_PAGE_URL" default:"http://127.0.0.1:18001/pay" help:"hosted payment page the browser posts the signed form to (dev serves its CyberSource simulator here)"`
+	PaymentTimeout            time.Duration `env:"PAYMENT_TIMEOUT" default:"30m" help:"how long a frozen basket waits for payment before the checkout expires"`
+	FulfillmentRetryLimit     time.Duration `env:"FULFILLMENT_RETRY_LIMIT" default:"1h" help:"how long one enrollment is retried (1 s, x2, at most 5 min apart) before ops are asked"`
+	SMTPAddr                  string        `env:"SMTP_ADDR" default:"" help:"host:port of the mail server for receipts; empty logs receipts instead of sending them"`
+	SMTPFrom                  string        `env:"SMTP_FROM" default:"receipts@example.com" help:"sender of receipt emails"`
+	LogLevel                  string        `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
+	LogFormat                 string        `env:"LOG_FORMAT" default:"text" help:"text or json"`
+	ShutdownTimeout           time.Duration `env:"SHUTDOWN_TIMEOUT" default:"15s" help:"how long serve waits for requests in flight on SIGTERM"`
 }
 
 // issuers returns the accepted JWT issuers.
@@ -71,6 +81,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("PARTNER_SHORT_CODE: 1 to 8 characters, got %q", c.PartnerShortCode)
 	}
 	c.PartnerShortCode = strings.ToUpper(c.PartnerShortCode)
+	if c.PaymentTimeout <= 0 || c.FulfillmentRetryLimit <= 0 {
+		return c, fmt.Errorf("PAYMENT_TIMEOUT and FULFILLMENT_RETRY_LIMIT must be positive")
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return c, err
 	}

@@ -2,14 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
 
 	"github.com/coursecommerce/commerce/db"
+	"github.com/coursecommerce/commerce/payment/cybersource"
+	cybersim "github.com/coursecommerce/commerce/simulators/cybersource"
+	lmssim "github.com/coursecommerce/commerce/simulators/lms"
 )
 
-// dev runs everything a newcomer needs in one process: migrations, the demo catalog and the API.
+// dev runs everything a newcomer needs in one process: migrations, the demo catalog, the LMS
+// and CyberSource simulators, the Temporal worker and the API. Temporal itself must be running
+// (make run starts a dev server).
 func dev(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer) error {
 	logger.Info("starting dev", cfg.logAttrs()...)
 	pool, err := openDatabase(ctx, cfg, logger, true)
@@ -25,7 +35,22 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	handler, err := newAPIHandler(cfg, store, logger)
+	stopSims, err := startSimulators(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopSims()
+	tc, err := temporalClient(cfg, logger, false)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	w := newWorker(cfg, tc, store, logger, nil)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	handler, err := newAPIHandler(cfg, store, checkouts(cfg, tc), logger)
 	if err != nil {
 		return err
 	}
@@ -36,14 +61,61 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer)
 		}
 	}
 	fmt.Fprintf(stdout, `
-The commerce service is running on %[1]s
+The commerce service is running on %[1]s (Temporal UI: http://127.0.0.1:8233)
 
   Mint a token (staff):   TOKEN=$(go run ./cmd/ecommerce token --username alice --admin)
   List the catalog:       curl -s %[1]s/api/v2/courses/?include_products=true
   Price a seat:           curl -s -H "Authorization: JWT $TOKEN" '%[1]s/api/v2/baskets/calculate/?sku=%[2]s'
-  Build a basket:         curl -s -H "Authorization: JWT $TOKEN" -H 'Content-Type: application/json' \
-                               -d '{"products":[{"sku":"%[2]s"}]}' %[1]s/api/v2/baskets/
+  Buy it:                 curl -s -H "Authorization: JWT $TOKEN" -H 'Content-Type: application/json' \
+                               -d '{"products":[{"sku":"%[2]s"}],"checkout":true}' %[1]s/api/v2/baskets/
+                          then post payment_data.payment_form_data to payment_page_url
+                          (docs/operations.md shows a one-liner; a browser form works too)
+  Your orders:            curl -s -H "Authorization: JWT $TOKEN" %[1]s/api/v2/orders/
+  Simulators:             LMS %[3]s  CyberSource %[4]s  (knobs: POST /__sim/knobs)
 
-`, cfg.PublicURL, sku)
+`, cfg.PublicURL, sku, cfg.LMSURL, cfg.CyberSourcePaymentPageURL)
 	return listenAndServe(ctx, cfg, handler, logger)
+}
+
+// startSimulators serves the LMS simulator on LMS_URL's address and the CyberSource hosted
+// page on CYBERSOURCE_PAYMENT_PAGE_URL's, with the same keys the service uses.
+func startSimulators(cfg config, logger *slog.Logger) (func(), error) {
+	lms := lmssim.New(cfg.LMSAPIKey, lmssim.WithLogger(logger.With("simulator", "lms")))
+	cs := cybersim.New(cybersim.Config{
+		Profiles:  []cybersource.Profile{{ProfileID: cfg.CyberSourceProfileID, AccessKey: cfg.CyberSourceAccessKey, SecretKey: cfg.CyberSourceSecretKey}},
+		NotifyURL: cfg.PublicURL + "/payment/cybersource/notify/",
+		Logger:    logger.With("simulator", "cybersource"),
+	})
+	var servers []*http.Server
+	stop := func() {
+		for _, s := range servers {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = s.Shutdown(ctx)
+			cancel()
+		}
+	}
+	for _, sim := range []struct {
+		name, rawURL string
+		handler      http.Handler
+	}{{"lms", cfg.LMSURL, lms}, {"cybersource", cfg.CyberSourcePaymentPageURL, cs}} {
+		u, err := url.Parse(sim.rawURL)
+		if err != nil || u.Host == "" {
+			stop()
+			return nil, fmt.Errorf("%s simulator: %q is not a URL", sim.name, sim.rawURL)
+		}
+		ln, err := net.Listen("tcp", u.Host)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("%s simulator on %s: %w", sim.name, u.Host, err)
+		}
+		srv := &http.Server{Handler: sim.handler, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, srv)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("simulator stopped", "simulator", sim.name, "err", err)
+			}
+		}()
+		logger.Info("simulator listening", "simulator", sim.name, "addr", ln.Addr().String())
+	}
+	return stop, nil
 }

@@ -22,21 +22,28 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	handler, err := newAPIHandler(cfg, db.NewStore(pool), logger)
+	tc, err := temporalClient(cfg, logger, true)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	handler, err := newAPIHandler(cfg, db.NewStore(pool), checkouts(cfg, tc), logger)
 	if err != nil {
 		return err
 	}
 	return listenAndServe(ctx, cfg, handler, logger)
 }
 
-func newAPIHandler(cfg config, store *db.Store, logger *slog.Logger) (http.Handler, error) {
+func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, logger *slog.Logger) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	verifier, err := auth.NewVerifier(cfg.JWTSecretKey, cfg.issuers())
 	if err != nil {
 		return nil, err
 	}
+	cs := cybersourceProcessor(cfg)
 	return api.NewHandler(api.Config{
 		Store: store, Verifier: verifier, PartnerShortCode: cfg.PartnerShortCode, Logger: logger,
+		PublicURL: cfg.PublicURL, Checkouts: co, Processors: []api.PaymentProcessor{cs}, CyberSource: cs,
 	}), nil
 }
 

@@ -2,12 +2,33 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
+
+	"github.com/coursecommerce/commerce/db"
+	"github.com/coursecommerce/commerce/workflows"
 )
 
-// runWorker runs the Temporal worker. The checkout workflow registers here.
+// runWorker runs the Temporal worker (checkout workflow and activities) until ctx ends.
 func runWorker(ctx context.Context, cfg config, logger *slog.Logger) error {
 	logger.Info("starting worker", cfg.logAttrs()...)
-	return errors.New("no workflows are registered yet: the checkout workflow comes with the checkout issue")
+	pool, err := openDatabase(ctx, cfg, logger, false)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	c, err := temporalClient(cfg, logger, false)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w := newWorker(cfg, c, db.NewStore(pool), logger, nil)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	logger.Info("worker polling", "task_queue", workflows.TaskQueue, "namespace", cfg.TemporalNamespace)
+	<-ctx.Done()
+	w.Stop()
+	logger.Info("worker stopped")
+	return nil
 }

@@ -34,3 +34,11 @@ FROM order_lines ol JOIN orders o ON o.id = ol.order_id
 WHERE o.user_id = @user_id
   AND ol.product_id = ANY(@product_ids::bigint[])
   AND NOT EXISTS (SELECT 1 FROM refund_lines rl WHERE rl.order_line_id = ol.id AND rl.status = 'Complete');
+
+-- name: CopyBasketLines :execrows
+-- Adds the products of one basket to another at their current price, skipping those already in it.
+INSERT INTO basket_lines (basket_id, product_id, stock_record_id, quantity, price_currency, price_excl_tax, price_incl_tax)
+SELECT @to_basket_id, l.product_id, s.id, l.quantity, s.price_currency, s.price, s.price
+FROM basket_lines l JOIN stock_records s ON s.product_id = l.product_id
+WHERE l.basket_id = @from_basket_id
+ON CONFLICT (basket_id, product_id) DO NOTHING;

@@ -40,6 +40,11 @@ func (s *Simulator) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := fields["action"]
+	if s.markUsed(sess.request["access_key"], sess.request["transaction_uuid"]) {
+		// Another page of the same transaction was confirmed first.
+		s.deliver(r, w, s.buildReply(sess.profile, sess.request, duplicateOutcome, nil), sess.request["override_custom_receipt_page"])
+		return
+	}
 	out := s.decide(action)
 	target := sess.request["override_custom_receipt_page"]
 	if action == ActionCancel {

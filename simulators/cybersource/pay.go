@@ -64,7 +64,7 @@ func (s *Simulator) handlePay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	request := echoedFields(fields)
-	if s.markUsed(fields["access_key"], fields["transaction_uuid"]) {
+	if s.wasUsed(fields["access_key"], fields["transaction_uuid"]) {
 		reply := s.buildReply(profile, request, duplicateOutcome, nil)
 		s.deliver(r, w, reply, fields["override_custom_receipt_page"])
 		return

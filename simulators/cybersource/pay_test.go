@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,34 @@ func TestSessionExpires(t *testing.T) {
 	}
 	if n := len(h.sim.Replies()); n != 0 {
 		t.Fatalf("%d replies after an expired session", n)
+	}
+}
+
+func TestPaymentPageCanBeReloadedUntilConfirmed(t *testing.T) {
+	h := newHarness(t)
+	f := form(t, profileA, "uuid-reload")
+	var sessions []string
+	for i := 0; i < 2; i++ {
+		status, _, body := h.postForm(t, "/pay", f)
+		if status != http.StatusOK {
+			t.Fatalf("load %d: status %d", i, status)
+		}
+		m := regexp.MustCompile(`name="session" value="([^"]+)"`).FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("load %d: no payment page: %s", i, body)
+		}
+		sessions = append(sessions, string(m[1]))
+	}
+	decisions := []string{}
+	for _, id := range sessions {
+		_, _, body := h.postForm(t, "/pay/confirm", map[string]string{"session": id, "action": ActionPay})
+		_, reply, err := ParseAutoSubmitForm(body)
+		if err != nil {
+			t.Fatalf("parse: %v", err)
+		}
+		decisions = append(decisions, reply["decision"]+"/"+reply["reason_code"])
+	}
+	if decisions[0] != "ACCEPT/100" || decisions[1] != "ERROR/104" {
+		t.Errorf("decisions = %v, want the first paid and the second a duplicate", decisions)
 	}
 }

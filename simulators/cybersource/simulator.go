@@ -134,9 +134,20 @@ func (s *Simulator) profile(accessKey, profileID string) (payment.Profile, bool)
 	return payment.Profile{}, false
 }
 
-// markUsed records (accessKey, uuid) and reports whether it was already used
-// within DuplicateWindow.
+// markUsed records (accessKey, uuid) as a processed transaction and reports
+// whether one was already processed within DuplicateWindow.
 func (s *Simulator) markUsed(accessKey, uuid string) (reused bool) {
+	return s.checkUsed(accessKey, uuid, true)
+}
+
+// wasUsed reports whether (accessKey, uuid) was processed within
+// DuplicateWindow, without recording anything: showing a payment page is not
+// a transaction, so a learner may reload it.
+func (s *Simulator) wasUsed(accessKey, uuid string) bool {
+	return s.checkUsed(accessKey, uuid, false)
+}
+
+func (s *Simulator) checkUsed(accessKey, uuid string, mark bool) bool {
 	now := s.now()
 	key := accessKey + "\x00" + uuid
 	s.mu.Lock()
@@ -149,7 +160,9 @@ func (s *Simulator) markUsed(accessKey, uuid string) (reused bool) {
 	if _, ok := s.used[key]; ok {
 		return true
 	}
-	s.used[key] = now
+	if mark {
+		s.used[key] = now
+	}
 	return false
 }
 

@@ -12,6 +12,28 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+const copyBasketLines = `-- name: CopyBasketLines :execrows
+INSERT INTO basket_lines (basket_id, product_id, stock_record_id, quantity, price_currency, price_excl_tax, price_incl_tax)
+SELECT $1, l.product_id, s.id, l.quantity, s.price_currency, s.price, s.price
+FROM basket_lines l JOIN stock_records s ON s.product_id = l.product_id
+WHERE l.basket_id = $2
+ON CONFLICT (basket_id, product_id) DO NOTHING
+`
+
+type CopyBasketLinesParams struct {
+	ToBasketID   int64
+	FromBasketID int64
+}
+
+// Adds the products of one basket to another at their current price, skipping those already in it.
+func (q *Queries) CopyBasketLines(ctx context.Context, db DBTX, arg CopyBasketLinesParams) (int64, error) {
+	result, err := db.Exec(ctx, copyBasketLines, arg.ToBasketID, arg.FromBasketID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const createBasket = `-- name: CreateBasket :one
 INSERT INTO baskets (owner_id) VALUES ($1)
 ON CONFLICT (owner_id) WHERE status = 'Open' DO NOTHING

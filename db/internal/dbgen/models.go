@@ -19,12 +19,74 @@ type Basket struct {
 	DateSubmitted *time.Time
 }
 
+type Checkout struct {
+	BasketID         int64
+	OrderNumber      string
+	UserID           int64
+	PaymentProcessor string
+	PaymentPageUrl   string
+	PaymentFormData  []byte
+	Snapshot         []byte
+	Status           string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
 type Course struct {
 	ID                   string
 	Name                 string
 	VerificationDeadline *time.Time
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+}
+
+type Order struct {
+	ID                          int64
+	Number                      string
+	BasketID                    int64
+	UserID                      int64
+	Currency                    string
+	TotalInclTax                decimal.Decimal
+	TotalExclTax                decimal.Decimal
+	TotalBeforeDiscountsInclTax decimal.Decimal
+	Status                      string
+	PaymentProcessor            string
+	DatePlaced                  time.Time
+	UpdatedAt                   time.Time
+}
+
+type OrderLine struct {
+	ID                              int64
+	OrderID                         int64
+	ProductID                       *int64
+	StockRecordID                   *int64
+	PartnerSku                      string
+	Title                           string
+	Quantity                        int32
+	UnitPriceInclTax                decimal.Decimal
+	UnitPriceExclTax                decimal.Decimal
+	LinePriceInclTax                decimal.Decimal
+	LinePriceExclTax                decimal.Decimal
+	LinePriceBeforeDiscountsInclTax decimal.Decimal
+	LinePriceBeforeDiscountsExclTax decimal.Decimal
+	Status                          string
+	CourseID                        *string
+	FulfillmentAttempts             int32
+	FulfillmentError                string
+}
+
+type PaymentSource struct {
+	ID              int64
+	OrderID         int64
+	SourceType      string
+	Currency        string
+	AmountAllocated decimal.Decimal
+	AmountDebited   decimal.Decimal
+	AmountRefunded  decimal.Decimal
+	Reference       string
+	Label           string
+	CardType        string
+	CreatedAt       time.Time
 }
 
 type Product struct {

@@ -1,0 +1,244 @@
+// Package activities holds the checkout's units of I/O. Each activity does one idempotent thing
+// against the database, the LMS or the mail server; the workflow decides when.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/smtp"
+	"strings"
+	"time"
+
+	"github.com/coursecommerce/commerce/commerce"
+	"github.com/coursecommerce/commerce/lms"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Store is what the activities need from the database; *db.Store implements it.
+type Store interface {
+	Order(ctx context.Context, number string) (commerce.Order, error)
+	PlaceOrder(ctx context.Context, c commerce.Checkout, payment *commerce.Payment) (commerce.Order, bool, error)
+	ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, error)
+	SetCheckoutStatus(ctx context.Context, number string, status commerce.CheckoutStatus) error
+	SetLineFulfillment(ctx context.Context, number, sku string, status commerce.LineStatus, message string, attempts int) error
+	FinishFulfillment(ctx context.Context, number string) (commerce.Order, error)
+	MarkOrderFulfilled(ctx context.Context, number, note string) (commerce.Order, error)
+}
+
+// Enroller enrolls learners in the LMS; *lms.Client implements it.
+type Enroller interface {
+	Enroll(ctx context.Context, e lms.Enrollment) error
+}
+
+// Activities holds the dependencies of the checkout activities.
+type Activities struct {
+	Store  Store
+	LMS    Enroller
+	Logger *slog.Logger
+	// SMTPAddr is host:port of the mail server for receipts; empty logs and skips.
+	SMTPAddr string
+	// MailFrom is the sender of receipts.
+	MailFrom string
+	// SendMail sends a message; nil means net/smtp.SendMail without authentication.
+	SendMail func(addr string, a smtp.Auth, from string, to []string, msg []byte) error
+}
+
+// Error types the workflow reads from failed activities.
+const (
+	// ErrTypeLMSRejected is a permanent LMS refusal (4xx); it is not retried.
+	ErrTypeLMSRejected = "LMSRejected"
+)
+
+// OrderState is what the database says about an order number.
+type OrderState struct {
+	Placed bool           `json:"placed"`
+	Order  commerce.Order `json:"order"`
+}
+
+// LoadOrder returns the order of a number if it has been placed. A recovering workflow uses it
+// to skip what is already done.
+func (a *Activities) LoadOrder(ctx context.Context, number string) (OrderState, error) {
+	o, err := a.Store.Order(ctx, number)
+	if commerce.ErrorCodeOf(err) == commerce.ENotFound {
+		return OrderState{}, nil
+	}
+	if err != nil {
+		return OrderState{}, fmt.Errorf("load order %s: %w", number, err)
+	}
+	return OrderState{Placed: true, Order: o}, nil
+}
+
+// PlaceOrderInput is a checkout and, unless it is free, the accepted payment.
+type PlaceOrderInput struct {
+	Checkout commerce.Checkout `json:"checkout"`
+	Payment  *commerce.Payment `json:"payment,omitempty"`
+}
+
+// PlaceOrder records the payment and places the order in one transaction; idempotent on the
+// order number.
+func (a *Activities) PlaceOrder(ctx context.Context, in PlaceOrderInput) (commerce.Order, error) {
+	o, created, err := a.Store.PlaceOrder(ctx, in.Checkout, in.Payment)
+	if err != nil {
+		return commerce.Order{}, fmt.Errorf("place order %s: %w", in.Checkout.OrderNumber, err)
+	}
+	if !created {
+		a.logger(ctx).Info("order already placed", "order_number", o.Number)
+	}
+	return o, nil
+}
+
+// ReopenInput names the frozen basket of a checkout that ended without payment.
+type ReopenInput struct {
+	OrderNumber string                  `json:"order_number"`
+	BasketID    int64                   `json:"basket_id"`
+	Status      commerce.CheckoutStatus `json:"status"`
+}
+
+// ReopenBasket gives the learner an open basket with the same lines and records why the
+// checkout ended. It returns the open basket's id.
+func (a *Activities) ReopenBasket(ctx context.Context, in ReopenInput) (int64, error) {
+	id, err := a.Store.ReopenBasket(ctx, in.BasketID)
+	if err != nil {
+		return 0, fmt.Errorf("reopen basket %d: %w", in.BasketID, err)
+	}
+	if err := a.Store.SetCheckoutStatus(ctx, in.OrderNumber, in.Status); err != nil {
+		return 0, fmt.Errorf("set status of %s: %w", in.OrderNumber, err)
+	}
+	return id, nil
+}
+
+// SetCheckoutStatus mirrors a checkout status into the database.
+func (a *Activities) SetCheckoutStatus(ctx context.Context, number string, status commerce.CheckoutStatus) error {
+	if err := a.Store.SetCheckoutStatus(ctx, number, status); err != nil {
+		return fmt.Errorf("set status of %s: %w", number, err)
+	}
+	return nil
+}
+
+// EnrollInput is one seat line to fulfil.
+type EnrollInput struct {
+	OrderNumber    string    `json:"order_number"`
+	SKU            string    `json:"sku"`
+	Username       string    `json:"username"`
+	CourseID       string    `json:"course_id"`
+	Mode           string    `json:"mode"`
+	CreditProvider string    `json:"credit_provider"`
+	DatePlaced     time.Time `json:"date_placed"`
+}
+
+// EnrollResult is a completed enrollment.
+type EnrollResult struct {
+	Attempts int `json:"attempts"`
+}
+
+// Enroll enrolls the learner in the LMS and marks the line Complete. Network errors, timeouts
+// and 5xx are returned for Temporal to retry (the line is marked with the error kind meanwhile);
+// a 4xx is permanent (ErrTypeLMSRejected). The LMS call is an upsert, so a retry after a lost
+// answer enrolls once.
+func (a *Activities) Enroll(ctx context.Context, in EnrollInput) (EnrollResult, error) {
+	attempt := int(activity.GetInfo(ctx).Attempt)
+	err := a.LMS.Enroll(ctx, lms.Enrollment{
+		Username: in.Username, Mode: in.Mode, CourseID: in.CourseID, OrderNumber: in.OrderNumber,
+		DatePlaced: in.DatePlaced, CreditProvider: in.CreditProvider,
+	})
+	if err == nil {
+		if err := a.Store.SetLineFulfillment(ctx, in.OrderNumber, in.SKU, commerce.LineComplete, "", 1); err != nil {
+			return EnrollResult{}, fmt.Errorf("mark line %s of %s complete: %w", in.SKU, in.OrderNumber, err)
+		}
+		return EnrollResult{Attempts: attempt}, nil
+	}
+	status, message, retryable := classify(err)
+	if serr := a.Store.SetLineFulfillment(ctx, in.OrderNumber, in.SKU, status, message, 1); serr != nil {
+		a.logger(ctx).Error("cannot record fulfillment error", "order_number", in.OrderNumber, "sku", in.SKU, "err", serr)
+	}
+	if !retryable {
+		return EnrollResult{}, temporal.NewNonRetryableApplicationError(message, ErrTypeLMSRejected, err, string(status))
+	}
+	return EnrollResult{}, temporal.NewApplicationError(message, string(status), err)
+}
+
+// classify maps an LMS error to the line status edX would give it.
+func classify(err error) (commerce.LineStatus, string, bool) {
+	var lmsErr *lms.Error
+	if errors.As(err, &lmsErr) {
+		return commerce.LineStatus(lmsErr.Kind.LineStatus()), lmsErr.Error(), lmsErr.Retryable()
+	}
+	if errors.Is(err, lms.ErrNotConfigured) || errors.Is(err, lms.ErrInvalidEnrollment) {
+		return commerce.LineConfigurationError, err.Error(), false
+	}
+	return commerce.LineServerError, err.Error(), true
+}
+
+// FinishFulfillment sets the order Complete or Fulfillment Error from its lines.
+func (a *Activities) FinishFulfillment(ctx context.Context, number string) (commerce.Order, error) {
+	o, err := a.Store.FinishFulfillment(ctx, number)
+	if err != nil {
+		return commerce.Order{}, fmt.Errorf("finish fulfillment of %s: %w", number, err)
+	}
+	return o, nil
+}
+
+// MarkFulfilledInput is an operator's decision to consider an order fulfilled.
+type MarkFulfilledInput struct {
+	OrderNumber string `json:"order_number"`
+	Note        string `json:"note"`
+}
+
+// MarkOrderFulfilled completes every line and the order, with a note.
+func (a *Activities) MarkOrderFulfilled(ctx context.Context, in MarkFulfilledInput) (commerce.Order, error) {
+	note := "Marked fulfilled by an operator."
+	if in.Note != "" {
+		note += " " + in.Note
+	}
+	o, err := a.Store.MarkOrderFulfilled(ctx, in.OrderNumber, note)
+	if err != nil {
+		return commerce.Order{}, fmt.Errorf("mark %s fulfilled: %w", in.OrderNumber, err)
+	}
+	return o, nil
+}
+
+// SendReceipt emails the order's receipt to the learner; without SMTPAddr it logs and skips.
+func (a *Activities) SendReceipt(ctx context.Context, number string) error {
+	o, err := a.Store.Order(ctx, number)
+	if err != nil {
+		return fmt.Errorf("load order %s for its receipt: %w", number, err)
+	}
+	if a.SMTPAddr == "" || o.Email == "" {
+		a.logger(ctx).Info("receipt not emailed (no SMTP_ADDR or no email)", "order_number", number, "email", o.Email)
+		return nil
+	}
+	send := a.SendMail
+	if send == nil {
+		send = smtp.SendMail
+	}
+	if err := send(a.SMTPAddr, nil, a.MailFrom, []string{o.Email}, receiptMessage(a.MailFrom, o)); err != nil {
+		return fmt.Errorf("email receipt of %s: %w", number, err)
+	}
+	return nil
+}
+
+func receiptMessage(from string, o commerce.Order) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: Receipt for order %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n", from, o.Email, o.Number)
+	fmt.Fprintf(&b, "Thank you for your order %s.\r\n\r\n", o.Number)
+	for _, l := range o.Lines {
+		fmt.Fprintf(&b, "  %s  x%d  %s %s\r\n", l.Title, l.Quantity, commerce.FormatMoney(l.LinePrice), o.Currency)
+	}
+	fmt.Fprintf(&b, "\r\nTotal: %s %s\r\n", commerce.FormatMoney(o.TotalInclTax), o.Currency)
+	return []byte(b.String())
+}
+
+func (a *Activities) logger(ctx context.Context) *slog.Logger {
+	l := a.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	if activity.IsActivity(ctx) {
+		info := activity.GetInfo(ctx)
+		l = l.With("workflow_id", info.WorkflowExecution.ID, "activity", info.ActivityType.Name)
+	}
+	return l
+}

@@ -1,0 +1,161 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/coursecommerce/commerce/commerce"
+	"github.com/gin-gonic/gin"
+)
+
+// orderLineResponse is an order line as edX serialises it.
+type orderLineResponse struct {
+	Title            string              `json:"title"`
+	Quantity         int                 `json:"quantity"`
+	Description      string              `json:"description"`
+	Status           string              `json:"status"`
+	LinePriceExclTax string              `json:"line_price_excl_tax"`
+	UnitPriceExclTax string              `json:"unit_price_excl_tax"`
+	Product          orderProductSummary `json:"product"`
+}
+
+type orderProductSummary struct {
+	ID         int64   `json:"id"`
+	URL        string  `json:"url"`
+	Title      string  `json:"title"`
+	PartnerSKU string  `json:"partner_sku"`
+	CourseID   *string `json:"course_id"`
+}
+
+type orderUser struct {
+	Email    string `json:"email"`
+	Username string `json:"username"`
+}
+
+// orderResponse is an order as edX's OrderSerializer shapes it.
+type orderResponse struct {
+	Number                      string              `json:"number"`
+	Status                      string              `json:"status"`
+	Currency                    string              `json:"currency"`
+	DatePlaced                  string              `json:"date_placed"`
+	TotalExclTax                string              `json:"total_excl_tax"`
+	TotalBeforeDiscountsInclTax string              `json:"total_before_discounts_incl_tax"`
+	Discount                    string              `json:"discount"`
+	Lines                       []orderLineResponse `json:"lines"`
+	User                        orderUser           `json:"user"`
+	Vouchers                    []any               `json:"vouchers"`
+	PaymentProcessor            string              `json:"payment_processor"`
+	PaymentMethod               string              `json:"payment_method"`
+	BasketDiscounts             []any               `json:"basket_discounts"`
+}
+
+func (s *Server) toOrderResponse(c *gin.Context, o commerce.Order) orderResponse {
+	out := orderResponse{
+		Number: o.Number, Status: string(o.Status), Currency: o.Currency,
+		DatePlaced: o.DatePlaced.UTC().Format(time.RFC3339), TotalExclTax: commerce.FormatMoney(o.TotalExclTax),
+		TotalBeforeDiscountsInclTax: commerce.FormatMoney(o.TotalBeforeDiscountsInclTax),
+		Discount:                    commerce.FormatMoney(o.Discount()), Lines: make([]orderLineResponse, len(o.Lines)),
+		User: orderUser{Email: o.Email, Username: o.Username}, Vouchers: []any{}, BasketDiscounts: []any{},
+		PaymentProcessor: o.PaymentProcessor, PaymentMethod: o.PaymentProcessor,
+	}
+	if o.Payment != nil && o.Payment.Label != "" {
+		out.PaymentMethod = o.Payment.Label
+	}
+	for i, l := range o.Lines {
+		line := orderLineResponse{
+			Title: l.Title, Quantity: l.Quantity, Description: l.Title, Status: string(l.Status),
+			LinePriceExclTax: commerce.FormatMoney(l.LinePrice), UnitPriceExclTax: commerce.FormatMoney(l.UnitPrice),
+			Product: orderProductSummary{ID: l.ProductID, URL: absoluteURL(c, "/api/v2/products/%d/", l.ProductID), Title: l.Title, PartnerSKU: l.SKU},
+		}
+		if l.CourseID != "" {
+			id := l.CourseID
+			line.Product.CourseID = &id
+		}
+		out.Lines[i] = line
+	}
+	return out
+}
+
+// listOrders lists the caller's orders; staff may name another user with ?username=.
+func (s *Server) listOrders(c *gin.Context) {
+	user, _ := currentUser(c)
+	p, err := parsePage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	owner := user
+	if name, ok := c.GetQuery("username"); ok && name != user.Username {
+		if !user.IsStaff {
+			detail(c, http.StatusForbidden, "You do not have permission to view the orders of another user.")
+			return
+		}
+		owner, err = s.store.UserByUsername(c.Request.Context(), name)
+		if commerce.ErrorCodeOf(err) == commerce.ENotFound {
+			c.JSON(http.StatusOK, newPage(c, p, 0, []orderResponse{}))
+			return
+		} else if err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	orders, total, err := s.store.OrdersOfUser(c.Request.Context(), owner.ID, p.page())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]orderResponse, len(orders))
+	for i, o := range orders {
+		out[i] = s.toOrderResponse(c, o)
+	}
+	c.JSON(http.StatusOK, newPage(c, p, total, out))
+}
+
+func (s *Server) getOrder(c *gin.Context) {
+	user, _ := currentUser(c)
+	s.showOrder(c, user, c.Param("number"))
+}
+
+// showOrder answers with an order visible to user (its owner or staff); to anyone else it does
+// not exist.
+func (s *Server) showOrder(c *gin.Context, user commerce.User, number string) {
+	o, err := s.store.Order(c.Request.Context(), number)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if o.UserID != user.ID && !user.IsStaff {
+		detail(c, http.StatusNotFound, "Not found.")
+		return
+	}
+	c.JSON(http.StatusOK, s.toOrderResponse(c, o))
+}
+
+// fulfillOrder asks the order's checkout to fulfil it again (staff). A Complete order is 406.
+func (s *Server) fulfillOrder(c *gin.Context) {
+	ctx := c.Request.Context()
+	number := c.Param("number")
+	o, err := s.store.Order(ctx, number)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !o.Fulfillable() {
+		detail(c, http.StatusNotAcceptable, "Order "+number+" is "+string(o.Status)+"; it cannot be fulfilled again.")
+		return
+	}
+	if s.checkouts == nil {
+		s.fail(c, commerce.Errorf(commerce.EUnavailable, "Checkout is not configured on this server."))
+		return
+	}
+	co, _, err := s.store.CheckoutByOrderNumber(ctx, number)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.checkouts.RetryFulfillment(ctx, co); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.toOrderResponse(c, o))
+}

@@ -1,0 +1,150 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/coursecommerce/commerce/commerce"
+	"github.com/gin-gonic/gin"
+)
+
+const cybersourceName = "cybersource"
+
+// cybersourceNotify receives CyberSource's server-to-server reply (200 once recorded).
+func (s *Server) cybersourceNotify(c *gin.Context) { s.cybersourceCallback(c, "notification") }
+
+// cybersourceRedirect receives the reply the learner's browser posts back (303 to a page).
+func (s *Server) cybersourceRedirect(c *gin.Context) { s.cybersourceCallback(c, "redirect") }
+
+// cybersourceCallback records the raw reply before anything else, then verifies it, then hands
+// an authentic one to the checkout workflow. A forged reply is recorded and answered 400; if the
+// database or Temporal is down the answer is 503 so that the processor tries again.
+func (s *Server) cybersourceCallback(c *gin.Context, kind string) {
+	if s.cybersource == nil {
+		detail(c, http.StatusNotFound, "Not found.")
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.fail(c, errPayloadTooLarge)
+			return
+		}
+		detail(c, http.StatusBadRequest, "The body is not a form.")
+		return
+	}
+	fields := make(map[string]string, len(c.Request.PostForm))
+	for k, v := range c.Request.PostForm {
+		if len(v) > 0 {
+			fields[k] = v[0]
+		}
+	}
+	ctx := c.Request.Context()
+	n, verr := s.cybersource.Notification(fields)
+	authentic := !errors.Is(verr, commerce.ErrForgedMessage)
+	id, err := s.store.RecordProcessorResponse(ctx, commerce.ProcessorResponse{
+		Processor: cybersourceName, TransactionID: fields["transaction_id"], OrderNumber: fields["req_reference_number"],
+		Kind: kind, Authentic: &authentic, Body: fields,
+	})
+	if err != nil {
+		s.fail(c, fmt.Errorf("%w: record cybersource %s: %w", commerce.ErrUnavailable, kind, err))
+		return
+	}
+	if verr != nil {
+		s.log.WarnContext(ctx, "cybersource reply refused", "kind", kind, "authentic", authentic, "response_id", id, "order_number", fields["req_reference_number"], "err", verr)
+		var e *commerce.Error
+		errors.As(verr, &e)
+		detail(c, http.StatusBadRequest, e.Message)
+		return
+	}
+	n.ResponseID = id
+	if err := s.deliverPayment(ctx, n); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if kind == "notification" {
+		c.JSON(http.StatusOK, gin.H{"status": "recorded", "response_id": id})
+		return
+	}
+	target := s.receiptURL(n.OrderNumber)
+	if n.Outcome != commerce.PaymentAccepted && n.Outcome != commerce.PaymentDuplicate {
+		target = s.publicURL + "/checkout/cancel-checkout/?order_number=" + url.QueryEscape(n.OrderNumber) + "&outcome=" + url.QueryEscape(string(n.Outcome))
+	}
+	c.Redirect(http.StatusSeeOther, target)
+}
+
+// deliverPayment signals an authentic notification to its checkout. A payment already recorded
+// for the order (a replay) is not signalled again; a second, different payment for an order
+// already placed is logged as excessive for ops (the refunds issue refunds it).
+func (s *Server) deliverPayment(ctx context.Context, n commerce.PaymentNotification) error {
+	co, _, err := s.store.CheckoutByOrderNumber(ctx, n.OrderNumber)
+	if commerce.ErrorCodeOf(err) == commerce.ENotFound {
+		s.log.WarnContext(ctx, "payment notification for an unknown order number", "order_number", n.OrderNumber, "response_id", n.ResponseID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if n.Outcome == commerce.PaymentAccepted {
+		recorded, err := s.store.PaymentRecorded(ctx, n.OrderNumber, n.Processor, n.TransactionID)
+		if err != nil {
+			return err
+		}
+		if recorded {
+			s.log.InfoContext(ctx, "redundant payment notification", "order_number", n.OrderNumber, "transaction_id", n.TransactionID)
+			return nil
+		}
+		if _, err := s.store.Order(ctx, n.OrderNumber); err == nil {
+			s.log.ErrorContext(ctx, "excessive payment: a second payment for an order already placed; refund it",
+				"order_number", n.OrderNumber, "transaction_id", n.TransactionID, "response_id", n.ResponseID)
+			return nil
+		} else if commerce.ErrorCodeOf(err) != commerce.ENotFound {
+			return err
+		}
+	}
+	return s.checkouts.NotifyPayment(ctx, co, n)
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>{{.Title}}</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>{{.Title}}</h1><p>{{.Body}}</p><p>Order number: <code>{{.OrderNumber}}</code></p>
+</body></html>`))
+
+type page struct{ Title, Body, OrderNumber string }
+
+// receipt shows an order to its owner (JSON, with a token). A browser coming back from the
+// processor without a token gets a page that names the order and shows nothing personal.
+func (s *Server) receipt(c *gin.Context) {
+	number := c.Query("order_number")
+	user, ok := currentUser(c)
+	if !ok {
+		if c.NegotiateFormat(gin.MIMEJSON, gin.MIMEHTML) == gin.MIMEHTML {
+			c.Status(http.StatusOK)
+			c.Header("Content-Type", "text/html; charset=utf-8")
+			_ = pageTemplate.Execute(c.Writer, page{Title: "Thank you for your order",
+				Body: "Your payment was received. Your enrollment is being processed; it appears on your dashboard within moments.", OrderNumber: number})
+			return
+		}
+		unauthorized(c, "Authentication credentials were not provided.")
+		return
+	}
+	if number == "" {
+		s.fail(c, commerce.FieldError("order_number", "This parameter is required."))
+		return
+	}
+	s.showOrder(c, user, number)
+}
+
+// cancelPage tells a learner whose payment did not go through that the basket is back.
+func (s *Server) cancelPage(c *gin.Context) {
+	c.Status(http.StatusOK)
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	_ = pageTemplate.Execute(c.Writer, page{Title: "Payment not completed",
+		Body: "Your payment was not completed (" + c.Query("outcome") + "). Nothing was charged; your basket has been restored so you can try again.",
+		OrderNumber: c.Query("order_number")})
+}

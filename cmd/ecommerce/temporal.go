@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/coursecommerce/commerce/activities"
+	"github.com/coursecommerce/commerce/db"
+	"github.com/coursecommerce/commerce/lms"
+	"github.com/coursecommerce/commerce/payment/cybersource"
+	"github.com/coursecommerce/commerce/workflows"
+	"go.temporal.io/sdk/client"
+	temporallog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+)
+
+// temporalClient returns a client of TEMPORAL_ADDRESS. A lazy client lets the API start while
+// Temporal is down (checkouts answer 503 until it is back); the worker dials eagerly.
+func temporalClient(cfg config, logger *slog.Logger, lazy bool) (client.Client, error) {
+	opts := client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: temporallog.NewStructuredLogger(logger.With("component", "temporal")),
+	}
+	var (
+		c   client.Client
+		err error
+	)
+	if lazy {
+		c, err = client.NewLazyClient(opts)
+	} else {
+		c, err = client.Dial(opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w\n"+
+			"  start a dev server with: scripts/temporal.sh ensure", cfg.TemporalAddress, cfg.TemporalNamespace, err)
+	}
+	return c, nil
+}
+
+func checkouts(cfg config, c client.Client) *workflows.Checkouts {
+	return &workflows.Checkouts{Client: c, PaymentTimeout: cfg.PaymentTimeout, FulfillmentRetryLimit: cfg.FulfillmentRetryLimit}
+}
+
+func cybersourceProcessor(cfg config) cybersource.Processor {
+	return cybersource.Processor{
+		Config: cybersource.Config{
+			Profile:        cybersource.Profile{ProfileID: cfg.CyberSourceProfileID, AccessKey: cfg.CyberSourceAccessKey, SecretKey: cfg.CyberSourceSecretKey},
+			PaymentPageURL: cfg.CyberSourcePaymentPageURL,
+		},
+		PublicURL: cfg.PublicURL,
+	}
+}
+
+// newWorker builds the Temporal worker with the checkout workflow and its activities.
+func newWorker(cfg config, c client.Client, store *db.Store, logger *slog.Logger, httpClient *http.Client) worker.Worker {
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	var opts []lms.Option
+	if httpClient != nil {
+		opts = append(opts, lms.WithHTTPClient(httpClient))
+	}
+	workflows.Register(w, &activities.Activities{
+		Store: store, LMS: lms.NewClient(cfg.LMSURL, cfg.LMSAPIKey, opts...), Logger: logger,
+		SMTPAddr: cfg.SMTPAddr, MailFrom: cfg.SMTPFrom,
+	})
+	return w
+}

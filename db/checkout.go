@@ -1,0 +1,394 @@
+package db
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/coursecommerce/commerce/commerce"
+	"github.com/coursecommerce/commerce/db/internal/dbgen"
+	"github.com/jackc/pgx/v5"
+)
+
+// FreezeBasket starts the checkout of the user's basket with processor: in one transaction the
+// basket is frozen, its snapshot taken and the payment data built (by build, which must be pure:
+// it runs inside the transaction) and stored. Asking again for
+// a frozen basket returns what was stored the first time (existing is true). A basket that is
+// not the user's is "not found" (EInvalid, as edX answers); one that is not open or is empty is
+// EInvalid; one already being checked out with another processor is EConflict.
+func (s *Store) FreezeBasket(ctx context.Context, basketID int64, owner commerce.User, partner, processor string, build func(commerce.Checkout) (commerce.PaymentData, error)) (checkout commerce.Checkout, data commerce.PaymentData, existing bool, err error) {
+	notFound := commerce.UserError(commerce.EInvalid, fmt.Sprintf("Basket [%d] not found.", basketID), "We couldn't find your basket.")
+	err = s.withTx(ctx, func(tx pgx.Tx) error {
+		row, err := s.q.LockBasket(ctx, tx, basketID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound
+		} else if err != nil {
+			return interpretError(fmt.Errorf("lock basket %d: %w", basketID, err))
+		}
+		if row.OwnerID != owner.ID {
+			return notFound
+		}
+		stored, err := s.q.GetCheckoutByBasket(ctx, tx, basketID)
+		if err == nil {
+			if stored.PaymentProcessor != processor {
+				return commerce.UserError(commerce.EConflict,
+					fmt.Sprintf("Basket [%d] is already being paid with %s.", basketID, stored.PaymentProcessor),
+					"This basket is already being paid for.")
+			}
+			checkout, data, err = checkoutFromRow(stored)
+			existing = true
+			return err
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return interpretError(fmt.Errorf("get checkout of basket %d: %w", basketID, err))
+		}
+		if row.Status != string(commerce.BasketOpen) {
+			return commerce.UserError(commerce.EInvalid,
+				fmt.Sprintf("Basket [%d] is %s; only an open basket can be checked out.", basketID, row.Status),
+				"This basket can no longer be checked out.")
+		}
+		basket, err := s.loadBasket(ctx, tx, basketID)
+		if err != nil {
+			return err
+		}
+		if checkout, err = commerce.SnapshotBasket(basket, owner, partner, processor, s.now()); err != nil {
+			return err
+		}
+		if data, err = build(checkout); err != nil {
+			return fmt.Errorf("build payment data for %s: %w", checkout.OrderNumber, err)
+		}
+		snapshot, err := json.Marshal(checkout)
+		if err != nil {
+			return fmt.Errorf("encode checkout %s: %w", checkout.OrderNumber, err)
+		}
+		form, err := json.Marshal(data.FormData)
+		if err != nil {
+			return fmt.Errorf("encode payment form of %s: %w", checkout.OrderNumber, err)
+		}
+		if err := s.q.SetBasketStatus(ctx, tx, dbgen.SetBasketStatusParams{ID: basketID, Status: string(commerce.BasketFrozen)}); err != nil {
+			return interpretError(fmt.Errorf("freeze basket %d: %w", basketID, err))
+		}
+		_, err = s.q.CreateCheckout(ctx, tx, dbgen.CreateCheckoutParams{
+			BasketID: basketID, OrderNumber: checkout.OrderNumber, UserID: owner.ID, PaymentProcessor: processor,
+			PaymentPageUrl: data.PaymentPageURL, PaymentFormData: form, Snapshot: snapshot,
+		})
+		return interpretError(err)
+	})
+	return checkout, data, existing, err
+}
+
+func checkoutFromRow(r dbgen.Checkout) (commerce.Checkout, commerce.PaymentData, error) {
+	var c commerce.Checkout
+	if err := json.Unmarshal(r.Snapshot, &c); err != nil {
+		return c, commerce.PaymentData{}, fmt.Errorf("decode checkout %s: %w", r.OrderNumber, err)
+	}
+	data := commerce.PaymentData{Processor: r.PaymentProcessor, PaymentPageURL: r.PaymentPageUrl}
+	if err := json.Unmarshal(r.PaymentFormData, &data.FormData); err != nil {
+		return c, data, fmt.Errorf("decode payment form of %s: %w", r.OrderNumber, err)
+	}
+	return c, data, nil
+}
+
+// CheckoutByOrderNumber returns the checkout snapshot and payment data of an order number, or
+// commerce.ErrNotFound.
+func (s *Store) CheckoutByOrderNumber(ctx context.Context, number string) (commerce.Checkout, commerce.PaymentData, error) {
+	row, err := s.q.GetCheckoutByOrderNumber(ctx, s.pool, number)
+	if err != nil {
+		return commerce.Checkout{}, commerce.PaymentData{}, interpretError(fmt.Errorf("get checkout %s: %w", number, err))
+	}
+	return checkoutFromRow(row)
+}
+
+// CheckoutStatus returns the status mirrored into the database for an order number.
+func (s *Store) CheckoutStatus(ctx context.Context, number string) (commerce.CheckoutStatus, error) {
+	row, err := s.q.GetCheckoutByOrderNumber(ctx, s.pool, number)
+	if err != nil {
+		return "", interpretError(fmt.Errorf("get checkout %s: %w", number, err))
+	}
+	return commerce.CheckoutStatus(row.Status), nil
+}
+
+// SetCheckoutStatus mirrors a checkout's status into the database (for lists and support).
+func (s *Store) SetCheckoutStatus(ctx context.Context, number string, status commerce.CheckoutStatus) error {
+	err := s.q.SetCheckoutStatus(ctx, s.pool, dbgen.SetCheckoutStatusParams{OrderNumber: number, Status: string(status)})
+	return interpretError(err)
+}
+
+// RecordProcessorResponse stores a raw processor message, authentic or not, and returns its id.
+// It is the first thing a callback does: a payment that reached us is never lost.
+func (s *Store) RecordProcessorResponse(ctx context.Context, r commerce.ProcessorResponse) (int64, error) {
+	body, err := json.Marshal(r.Body)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s response: %w", r.Processor, err)
+	}
+	p := dbgen.CreateProcessorResponseParams{
+		ProcessorName: r.Processor, OrderNumber: r.OrderNumber, Kind: r.Kind, Authentic: r.Authentic, Response: body,
+	}
+	if r.TransactionID != "" {
+		p.TransactionID = &r.TransactionID
+	}
+	if id, err := commerce.BasketIDFromOrderNumber(r.OrderNumber); err == nil {
+		if ok, err := s.q.BasketExists(ctx, s.pool, id); err == nil && ok {
+			p.BasketID = &id
+		}
+	}
+	id, err := s.q.CreateProcessorResponse(ctx, s.pool, p)
+	if err != nil {
+		return 0, interpretError(fmt.Errorf("record %s response for %q: %w", r.Processor, r.OrderNumber, err))
+	}
+	return id, nil
+}
+
+// CountProcessorResponses counts the processor messages recorded for an order number.
+func (s *Store) CountProcessorResponses(ctx context.Context, number string) (int64, error) {
+	n, err := s.q.CountProcessorResponses(ctx, s.pool, number)
+	return n, interpretError(err)
+}
+
+// ReopenBasket gives the owner of a frozen basket an open basket holding the same products
+// (at their current prices), merging them into the open basket the owner may already have.
+// The frozen basket and its order number are never reused. It is idempotent.
+func (s *Store) ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, error) {
+	var openID int64
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		frozen, err := s.q.LockBasket(ctx, tx, frozenBasketID)
+		if err != nil {
+			return interpretError(fmt.Errorf("lock basket %d: %w", frozenBasketID, err))
+		}
+		open, err := s.lockOpenBasket(ctx, tx, frozen.OwnerID)
+		if err != nil {
+			return err
+		}
+		openID = open.ID
+		if open.ID == frozen.ID {
+			return nil
+		}
+		if _, err := s.q.CopyBasketLines(ctx, tx, dbgen.CopyBasketLinesParams{ToBasketID: open.ID, FromBasketID: frozen.ID}); err != nil {
+			return interpretError(fmt.Errorf("copy lines of basket %d to %d: %w", frozen.ID, open.ID, err))
+		}
+		return nil
+	})
+	return openID, err
+}
+
+// PlaceOrder creates the order of a checkout, its lines and, when payment is given, its payment
+// source and Paid event, and submits the basket, in one transaction. It is idempotent on the
+// order number: a second call returns the existing order with created false and writes nothing.
+func (s *Store) PlaceOrder(ctx context.Context, c commerce.Checkout, payment *commerce.Payment) (order commerce.Order, created bool, err error) {
+	err = s.withTx(ctx, func(tx pgx.Tx) error {
+		row, err := s.q.CreateOrder(ctx, tx, dbgen.CreateOrderParams{
+			Number: c.OrderNumber, BasketID: c.BasketID, UserID: c.UserID, Currency: c.Currency, Total: c.Total,
+			TotalBeforeDiscounts: c.TotalBeforeDiscounts, PaymentProcessor: processorName(c, payment),
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // placed before
+		} else if err != nil {
+			return interpretError(fmt.Errorf("create order %s: %w", c.OrderNumber, err))
+		}
+		created = true
+		for _, l := range c.Lines {
+			p := dbgen.CreateOrderLineParams{
+				OrderID: row.ID, ProductID: &l.ProductID, StockRecordID: &l.StockRecordID, PartnerSku: l.SKU, Title: l.Title,
+				Quantity: int32(l.Quantity), UnitPrice: l.UnitPrice, LinePrice: l.LinePrice, LinePriceBeforeDiscounts: l.LinePriceBeforeDiscounts,
+			}
+			if l.CourseID != "" {
+				p.CourseID = &l.CourseID
+			}
+			if err := s.q.CreateOrderLine(ctx, tx, p); err != nil {
+				return interpretError(fmt.Errorf("create line %s of order %s: %w", l.SKU, c.OrderNumber, err))
+			}
+		}
+		if payment != nil {
+			if err := s.q.CreatePaymentSource(ctx, tx, dbgen.CreatePaymentSourceParams{
+				OrderID: row.ID, SourceType: payment.Processor, Currency: payment.Currency, Amount: payment.Amount,
+				Reference: payment.TransactionID, Label: payment.Label, CardType: payment.CardType,
+			}); err != nil {
+				return interpretError(fmt.Errorf("record payment source of %s: %w", c.OrderNumber, err))
+			}
+			if err := s.q.CreatePaymentEvent(ctx, tx, dbgen.CreatePaymentEventParams{
+				OrderID: row.ID, Amount: payment.Amount, Reference: payment.TransactionID, ProcessorName: payment.Processor,
+			}); err != nil {
+				return interpretError(fmt.Errorf("record payment event of %s: %w", c.OrderNumber, err))
+			}
+		}
+		if err := s.q.SetBasketStatus(ctx, tx, dbgen.SetBasketStatusParams{ID: c.BasketID, Status: string(commerce.BasketSubmitted)}); err != nil {
+			return interpretError(fmt.Errorf("submit basket %d: %w", c.BasketID, err))
+		}
+		return interpretError(s.q.SetCheckoutStatus(ctx, tx, dbgen.SetCheckoutStatusParams{OrderNumber: c.OrderNumber, Status: string(commerce.CheckoutPaid)}))
+	})
+	if err != nil {
+		return commerce.Order{}, false, err
+	}
+	order, err = s.Order(ctx, c.OrderNumber)
+	return order, created, err
+}
+
+func processorName(c commerce.Checkout, p *commerce.Payment) string {
+	if p != nil {
+		return p.Processor
+	}
+	if c.IsFree() {
+		return "free"
+	}
+	return c.Processor
+}
+
+// PaymentRecorded reports whether a Paid event with this processor reference exists for the order.
+func (s *Store) PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error) {
+	ok, err := s.q.PaidEventExists(ctx, s.pool, dbgen.PaidEventExistsParams{Number: number, ProcessorName: processor, Reference: reference})
+	return ok, interpretError(err)
+}
+
+// CountPaidEvents counts the Paid payment events of an order.
+func (s *Store) CountPaidEvents(ctx context.Context, number string) (int64, error) {
+	n, err := s.q.CountPaidEvents(ctx, s.pool, number)
+	return n, interpretError(err)
+}
+
+// Order returns the order with that number, its lines and payment source, or commerce.ErrNotFound.
+func (s *Store) Order(ctx context.Context, number string) (commerce.Order, error) {
+	row, err := s.q.GetOrderByNumber(ctx, s.pool, number)
+	if err != nil {
+		return commerce.Order{}, interpretError(fmt.Errorf("get order %s: %w", number, err))
+	}
+	o := orderFromRow(row.Order, row.Username, row.Email)
+	return o, s.attachOrderDetails(ctx, &o)
+}
+
+// OrdersOfUser returns a page of the user's orders, newest first, and their count.
+func (s *Store) OrdersOfUser(ctx context.Context, userID int64, page commerce.Page) ([]commerce.Order, int64, error) {
+	total, err := s.q.CountOrdersOfUser(ctx, s.pool, userID)
+	if err != nil {
+		return nil, 0, interpretError(fmt.Errorf("count orders of user %d: %w", userID, err))
+	}
+	rows, err := s.q.ListOrdersOfUser(ctx, s.pool, dbgen.ListOrdersOfUserParams{UserID: userID, PageLimit: int32(page.Limit), PageOffset: int32(page.Offset)})
+	if err != nil {
+		return nil, 0, interpretError(fmt.Errorf("list orders of user %d: %w", userID, err))
+	}
+	out := make([]commerce.Order, len(rows))
+	for i, r := range rows {
+		out[i] = orderFromRow(r.Order, r.Username, r.Email)
+		if err := s.attachOrderDetails(ctx, &out[i]); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, total, nil
+}
+
+func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order) error {
+	lines, err := s.q.ListOrderLines(ctx, s.pool, o.ID)
+	if err != nil {
+		return interpretError(fmt.Errorf("list lines of order %s: %w", o.Number, err))
+	}
+	o.Lines = make([]commerce.OrderLine, len(lines))
+	for i, l := range lines {
+		o.Lines[i] = orderLineFromRow(l)
+	}
+	src, err := s.q.GetPaymentSource(ctx, s.pool, o.ID)
+	if err == nil {
+		o.Payment = &commerce.PaymentSource{
+			Processor: src.SourceType, Reference: src.Reference, Currency: src.Currency, AmountDebited: src.AmountDebited,
+			AmountRefunded: src.AmountRefunded, Label: src.Label, CardType: src.CardType,
+		}
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return interpretError(fmt.Errorf("get payment source of %s: %w", o.Number, err))
+	}
+	return nil
+}
+
+// SetLineFulfillment records the outcome of fulfilling one line of an order.
+func (s *Store) SetLineFulfillment(ctx context.Context, number, sku string, status commerce.LineStatus, message string, attempts int) error {
+	return s.withTx(ctx, func(tx pgx.Tx) error {
+		order, err := s.q.LockOrderByNumber(ctx, tx, number)
+		if err != nil {
+			return interpretError(fmt.Errorf("lock order %s: %w", number, err))
+		}
+		if err := s.q.SetOrderLineFulfillment(ctx, tx, dbgen.SetOrderLineFulfillmentParams{
+			OrderID: order.ID, PartnerSku: sku, Status: string(status), FulfillmentError: message, Attempts: int32(attempts),
+		}); err != nil {
+			return interpretError(fmt.Errorf("set line %s of %s: %w", sku, number, err))
+		}
+		if status != commerce.LineComplete && message != "" {
+			return interpretError(s.q.CreateOrderNote(ctx, tx, dbgen.CreateOrderNoteParams{OrderID: order.ID, NoteType: "Error", Message: fmt.Sprintf("Fulfillment of %s failed: %s", sku, message)}))
+		}
+		return nil
+	})
+}
+
+// FinishFulfillment sets the order Complete when every line is, else Fulfillment Error, and
+// mirrors the outcome into the checkout. It returns the order.
+func (s *Store) FinishFulfillment(ctx context.Context, number string) (commerce.Order, error) {
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		order, err := s.q.LockOrderByNumber(ctx, tx, number)
+		if err != nil {
+			return interpretError(fmt.Errorf("lock order %s: %w", number, err))
+		}
+		lines, err := s.q.ListOrderLines(ctx, tx, order.ID)
+		if err != nil {
+			return interpretError(fmt.Errorf("list lines of %s: %w", number, err))
+		}
+		status, checkout := commerce.OrderComplete, commerce.CheckoutFulfilled
+		for _, l := range lines {
+			if l.Status != string(commerce.LineComplete) {
+				status, checkout = commerce.OrderFulfillmentError, commerce.CheckoutNeedsAttention
+			}
+		}
+		if err := s.q.SetOrderStatus(ctx, tx, dbgen.SetOrderStatusParams{ID: order.ID, Status: string(status)}); err != nil {
+			return interpretError(fmt.Errorf("set status of %s: %w", number, err))
+		}
+		return interpretError(s.q.SetCheckoutStatus(ctx, tx, dbgen.SetCheckoutStatusParams{OrderNumber: number, Status: string(checkout)}))
+	})
+	if err != nil {
+		return commerce.Order{}, err
+	}
+	return s.Order(ctx, number)
+}
+
+// MarkOrderFulfilled sets every line and the order Complete on an operator's word, with a note.
+func (s *Store) MarkOrderFulfilled(ctx context.Context, number, note string) (commerce.Order, error) {
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		order, err := s.q.LockOrderByNumber(ctx, tx, number)
+		if err != nil {
+			return interpretError(fmt.Errorf("lock order %s: %w", number, err))
+		}
+		if err := s.q.CompleteOpenOrderLines(ctx, tx, order.ID); err != nil {
+			return interpretError(fmt.Errorf("complete lines of %s: %w", number, err))
+		}
+		if err := s.q.SetOrderStatus(ctx, tx, dbgen.SetOrderStatusParams{ID: order.ID, Status: string(commerce.OrderComplete)}); err != nil {
+			return interpretError(fmt.Errorf("complete %s: %w", number, err))
+		}
+		if err := s.q.CreateOrderNote(ctx, tx, dbgen.CreateOrderNoteParams{OrderID: order.ID, NoteType: "Info", Message: note}); err != nil {
+			return interpretError(fmt.Errorf("note on %s: %w", number, err))
+		}
+		return interpretError(s.q.SetCheckoutStatus(ctx, tx, dbgen.SetCheckoutStatusParams{OrderNumber: number, Status: string(commerce.CheckoutFulfilled)}))
+	})
+	if err != nil {
+		return commerce.Order{}, err
+	}
+	return s.Order(ctx, number)
+}
+
+func orderFromRow(o dbgen.Order, username, email string) commerce.Order {
+	return commerce.Order{
+		ID: o.ID, Number: o.Number, BasketID: o.BasketID, UserID: o.UserID, Username: username, Email: email,
+		Currency: o.Currency, TotalInclTax: o.TotalInclTax, TotalExclTax: o.TotalExclTax,
+		TotalBeforeDiscountsInclTax: o.TotalBeforeDiscountsInclTax, Status: commerce.OrderStatus(o.Status),
+		PaymentProcessor: o.PaymentProcessor, DatePlaced: o.DatePlaced.UTC().Truncate(time.Second),
+	}
+}
+
+func orderLineFromRow(l dbgen.OrderLine) commerce.OrderLine {
+	out := commerce.OrderLine{
+		ID: l.ID, SKU: l.PartnerSku, Title: l.Title, Quantity: int(l.Quantity), UnitPrice: l.UnitPriceInclTax,
+		LinePrice: l.LinePriceInclTax, LinePriceBeforeDiscounts: l.LinePriceBeforeDiscountsInclTax,
+		Status: commerce.LineStatus(l.Status), FulfillmentAttempts: int(l.FulfillmentAttempts), FulfillmentError: l.FulfillmentError,
+	}
+	if l.ProductID != nil {
+		out.ProductID = *l.ProductID
+	}
+	if l.CourseID != nil {
+		out.CourseID = *l.CourseID
+	}
+	return out
+}

@@ -1,0 +1,402 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/coursecommerce/commerce/activities"
+	"github.com/coursecommerce/commerce/commerce"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// a is the nil receiver through which the workflow names its activities.
+var a *activities.Activities
+
+// CheckoutInput starts a checkout: the frozen basket and the limits of this deployment.
+type CheckoutInput struct {
+	Checkout commerce.Checkout `json:"checkout"`
+	// PaymentTimeout is how long the learner has to pay before the checkout expires.
+	PaymentTimeout time.Duration `json:"payment_timeout"`
+	// FulfillmentRetryLimit bounds the retries of one enrollment before ops are asked.
+	FulfillmentRetryLimit time.Duration `json:"fulfillment_retry_limit"`
+}
+
+// PaymentStatus is the payment as the status query shows it.
+type PaymentStatus struct {
+	Processor     string                  `json:"processor"`
+	TransactionID string                  `json:"transaction_id"`
+	Outcome       commerce.PaymentOutcome `json:"outcome"`
+	Amount        string                  `json:"amount"`
+	Currency      string                  `json:"currency"`
+}
+
+// LineStatus is one order line's fulfillment as the status query shows it.
+type LineStatus struct {
+	SKU       string              `json:"sku"`
+	CourseID  string              `json:"course_id"`
+	Mode      string              `json:"mode"`
+	Status    commerce.LineStatus `json:"status"`
+	Attempts  int                 `json:"attempts"`
+	LastError string              `json:"last_error,omitempty"`
+}
+
+// Status is the answer of the status query, and the workflow's result.
+type Status struct {
+	State         commerce.CheckoutStatus `json:"state"`
+	OrderNumber   string                  `json:"order_number"`
+	Total         string                  `json:"total"`
+	Currency      string                  `json:"currency"`
+	Payment       *PaymentStatus          `json:"payment,omitempty"`
+	OrderStatus   commerce.OrderStatus    `json:"order_status,omitempty"`
+	Lines         []LineStatus            `json:"lines"`
+	LastError     string                  `json:"last_error,omitempty"`
+	NewBasketID   int64                   `json:"new_basket_id,omitempty"`
+	IgnoredEvents int                     `json:"ignored_notifications"`
+}
+
+// checkout is the workflow's state.
+type checkout struct {
+	in     CheckoutInput
+	status Status
+	seen   map[string]bool
+	logger log.Logger
+	payCh  workflow.ReceiveChannel
+	opsCh  workflow.ReceiveChannel
+}
+
+// CheckoutWorkflow takes a frozen basket from payment to a fulfilled order: it waits for the
+// processor's notification (or the payment timeout), places the order exactly once, enrolls the
+// learner with retries, asks operations staff when something cannot be fixed by retrying, and
+// sends the receipt.
+func CheckoutWorkflow(ctx workflow.Context, in CheckoutInput) (Status, error) {
+	wf := &checkout{in: in, seen: map[string]bool{}}
+	if err := wf.setup(ctx); err != nil {
+		return wf.status, err
+	}
+	return wf.run(ctx)
+}
+
+func (wf *checkout) setup(ctx workflow.Context) error {
+	c := wf.in.Checkout
+	wf.logger = log.With(workflow.GetLogger(ctx), "order_number", c.OrderNumber, "username", c.Username)
+	wf.status = Status{State: commerce.CheckoutAwaitingPayment, OrderNumber: c.OrderNumber,
+		Total: commerce.FormatMoney(c.Total), Currency: c.Currency, Lines: []LineStatus{}}
+	for _, l := range c.Lines {
+		wf.status.Lines = append(wf.status.Lines, LineStatus{SKU: l.SKU, CourseID: l.CourseID, Mode: l.Mode, Status: commerce.LineOpen})
+	}
+	wf.payCh = workflow.GetSignalChannel(ctx, SignalPaymentNotification)
+	wf.opsCh = workflow.GetSignalChannel(ctx, SignalOpsAction)
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return wf.status, nil }); err != nil {
+		return fmt.Errorf("register status query: %w", err)
+	}
+	return nil
+}
+
+func (wf *checkout) run(ctx workflow.Context) (Status, error) {
+	c := wf.in.Checkout
+	var state activities.OrderState
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadOrder, c.OrderNumber).Get(ctx, &state); err != nil {
+		return wf.status, fmt.Errorf("load order %s: %w", c.OrderNumber, err)
+	}
+	order := state.Order
+	if !state.Placed {
+		var payment *commerce.Payment
+		if !c.IsFree() {
+			var done bool
+			payment, done = wf.awaitPayment(ctx)
+			if done {
+				return wf.status, nil
+			}
+		}
+		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.PlaceOrder, activities.PlaceOrderInput{Checkout: c, Payment: payment}).Get(ctx, &order); err != nil {
+			return wf.status, fmt.Errorf("place order %s: %w", c.OrderNumber, err)
+		}
+	} else if !order.Fulfillable() {
+		// A run started for an order that is already fulfilled (a late duplicate): nothing to do.
+		wf.syncLines(order)
+		wf.setState(ctx, commerce.CheckoutFulfilled, "")
+		return wf.status, nil
+	} else {
+		wf.logger.Info("order already placed; resuming fulfillment", "order_status", order.Status)
+	}
+	wf.syncLines(order)
+	if err := wf.fulfil(ctx, order); err != nil {
+		return wf.status, err
+	}
+	wf.setState(ctx, commerce.CheckoutFulfilled, "")
+	wf.status.OrderStatus = commerce.OrderComplete
+	if err := workflow.ExecuteActivity(receiptCtx(ctx), a.SendReceipt, c.OrderNumber).Get(ctx, nil); err != nil {
+		wf.logger.Warn("receipt not sent", "error", err)
+	}
+	return wf.status, nil
+}
+
+// awaitPayment waits for an acceptable payment. It returns done when the checkout ended without
+// one (declined, cancelled or expired: the learner gets a new basket).
+func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool) {
+	c := wf.in.Checkout
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	defer cancelTimer()
+	timer := workflow.NewTimer(timerCtx, wf.in.PaymentTimeout)
+	timerLive := true
+	var flagged *commerce.PaymentNotification // an accepted payment that ops must look at
+	for {
+		var (
+			n       commerce.PaymentNotification
+			gotPay  bool
+			ops     OpsAction
+			gotOps  bool
+			expired bool
+		)
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(wf.payCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &n); gotPay = true })
+		sel.AddReceive(wf.opsCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &ops); gotOps = true })
+		if timerLive {
+			sel.AddFuture(timer, func(f workflow.Future) {
+				if err := f.Get(ctx, nil); err == nil {
+					expired = true
+				}
+				timerLive = false
+			})
+		}
+		sel.Select(ctx)
+		switch {
+		case expired:
+			wf.endWithoutPayment(ctx, commerce.CheckoutPaymentExpired, "No payment arrived within "+wf.in.PaymentTimeout.String()+".")
+			return nil, true
+		case gotOps:
+			if ops.Action == OpsMarkFulfilled && flagged != nil {
+				wf.logger.Info("operator accepted a flagged payment", "transaction_id", flagged.TransactionID)
+				return wf.accept(*flagged), false
+			}
+			wf.logger.Info("ops action ignored while awaiting payment", "action", ops.Action)
+		case gotPay:
+			key := n.Processor + "/" + n.TransactionID + "/" + string(n.Outcome)
+			if wf.seen[key] || n.Outcome == commerce.PaymentDuplicate {
+				wf.status.IgnoredEvents++
+				wf.logger.Info("duplicate payment notification ignored", "transaction_id", n.TransactionID, "outcome", n.Outcome)
+				continue
+			}
+			wf.seen[key] = true
+			wf.status.Payment = &PaymentStatus{Processor: n.Processor, TransactionID: n.TransactionID, Outcome: n.Outcome,
+				Amount: commerce.FormatMoney(n.Amount), Currency: n.Currency}
+			switch n.Outcome {
+			case commerce.PaymentAccepted:
+				if problem := mismatch(c, n); problem != "" {
+					flagged = &n
+					cancelTimer()
+					timerLive = false
+					wf.setState(ctx, commerce.CheckoutNeedsAttention, problem)
+					continue
+				}
+				return wf.accept(n), false
+			case commerce.PaymentReview:
+				flagged = &n
+				cancelTimer()
+				timerLive = false
+				wf.setState(ctx, commerce.CheckoutNeedsAttention, "The processor holds the payment for review: "+n.Message)
+			default: // declined, cancelled, error
+				wf.endWithoutPayment(ctx, commerce.CheckoutPaymentDeclined, fmt.Sprintf("Payment %s: %s", n.Outcome, n.Message))
+				return nil, true
+			}
+		}
+	}
+}
+
+// mismatch explains why an accepted payment does not pay for this checkout, or returns "".
+func mismatch(c commerce.Checkout, n commerce.PaymentNotification) string {
+	switch {
+	case n.OrderNumber != c.OrderNumber:
+		return fmt.Sprintf("Payment %s references %q, not %s.", n.TransactionID, n.OrderNumber, c.OrderNumber)
+	case n.Currency != c.Currency:
+		return fmt.Sprintf("Payment %s is in %s; the basket is in %s.", n.TransactionID, n.Currency, c.Currency)
+	case !n.Amount.Equal(c.Total):
+		return fmt.Sprintf("Payment %s is %s %s; the basket totals %s.", n.TransactionID, commerce.FormatMoney(n.Amount), n.Currency, commerce.FormatMoney(c.Total))
+	}
+	return ""
+}
+
+func (wf *checkout) accept(n commerce.PaymentNotification) *commerce.Payment {
+	return &commerce.Payment{Processor: n.Processor, TransactionID: n.TransactionID, Amount: n.Amount,
+		Currency: n.Currency, CardType: n.CardType, Label: n.Label}
+}
+
+// endWithoutPayment gives the learner a new basket with the same lines and ends the checkout.
+func (wf *checkout) endWithoutPayment(ctx workflow.Context, state commerce.CheckoutStatus, reason string) {
+	wf.setState(ctx, state, reason)
+	c := wf.in.Checkout
+	var basketID int64
+	err := workflow.ExecuteLocalActivity(localCtx(ctx), a.ReopenBasket,
+		activities.ReopenInput{OrderNumber: c.OrderNumber, BasketID: c.BasketID, Status: state}).Get(ctx, &basketID)
+	if err != nil {
+		wf.logger.Error("cannot reopen the basket", "error", err)
+		return
+	}
+	wf.status.NewBasketID = basketID
+}
+
+// fulfil enrolls every seat line that is not complete, and asks ops when a line cannot be.
+func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
+	c := wf.in.Checkout
+	for {
+		wf.setState(ctx, commerce.CheckoutFulfilling, "")
+		type pending struct {
+			index  int
+			future workflow.Future
+		}
+		var futures []pending
+		for i, l := range c.Lines {
+			if wf.status.Lines[i].Status == commerce.LineComplete || l.Class != commerce.ClassSeat {
+				continue
+			}
+			f := workflow.ExecuteActivity(wf.enrollCtx(ctx), a.Enroll, activities.EnrollInput{
+				OrderNumber: c.OrderNumber, SKU: l.SKU, Username: c.Username, CourseID: l.CourseID, Mode: l.Mode,
+				CreditProvider: l.CreditProvider, DatePlaced: order.DatePlaced,
+			})
+			futures = append(futures, pending{index: i, future: f})
+		}
+		failures := map[string]string{}
+		for _, p := range futures {
+			var res activities.EnrollResult
+			if err := p.future.Get(ctx, &res); err != nil {
+				status, msg := lineFailure(err)
+				failures[c.Lines[p.index].SKU] = msg
+				wf.status.Lines[p.index].Status = status
+			}
+		}
+		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.FinishFulfillment, c.OrderNumber).Get(ctx, &order); err != nil {
+			return fmt.Errorf("finish fulfillment of %s: %w", c.OrderNumber, err)
+		}
+		wf.syncLines(order)
+		for i := range wf.status.Lines {
+			if msg, ok := failures[wf.status.Lines[i].SKU]; ok {
+				wf.status.Lines[i].LastError = msg
+			}
+		}
+		if order.Status == commerce.OrderComplete {
+			return nil
+		}
+		wf.setState(ctx, commerce.CheckoutNeedsAttention, "Fulfillment failed; waiting for an ops-action signal (retry or mark-fulfilled).")
+		action := wf.awaitOps(ctx)
+		if action.Action == OpsMarkFulfilled {
+			if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MarkOrderFulfilled,
+				activities.MarkFulfilledInput{OrderNumber: c.OrderNumber, Note: action.Note}).Get(ctx, &order); err != nil {
+				return fmt.Errorf("mark %s fulfilled: %w", c.OrderNumber, err)
+			}
+			wf.syncLines(order)
+			return nil
+		}
+	}
+}
+
+// awaitOps blocks until an operator sends retry or mark-fulfilled; payment notifications that
+// arrive meanwhile are counted and ignored (they are recorded in the database by the callback).
+func (wf *checkout) awaitOps(ctx workflow.Context) OpsAction {
+	for {
+		var ops OpsAction
+		var n commerce.PaymentNotification
+		gotOps := false
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(wf.opsCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &ops); gotOps = true })
+		sel.AddReceive(wf.payCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &n) })
+		sel.Select(ctx)
+		if !gotOps {
+			wf.status.IgnoredEvents++
+			continue
+		}
+		if ops.Action == OpsRetry || ops.Action == OpsMarkFulfilled {
+			wf.logger.Info("ops action", "action", ops.Action)
+			return ops
+		}
+		wf.logger.Warn("unknown ops action ignored", "action", ops.Action)
+	}
+}
+
+// lineFailure turns an enrollment failure into the line status edX would show.
+func lineFailure(err error) (commerce.LineStatus, string) {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		status := commerce.LineStatus(appErr.Type())
+		if appErr.Type() == activities.ErrTypeLMSRejected {
+			var detail string
+			if appErr.HasDetails() && appErr.Details(&detail) == nil && detail != "" {
+				status = commerce.LineStatus(detail)
+			} else {
+				status = commerce.LineServerError
+			}
+		}
+		return status, appErr.Error()
+	}
+	var timeoutErr *temporal.TimeoutError
+	if errors.As(err, &timeoutErr) {
+		return commerce.LineTimeoutError, "Fulfillment retries ran out: " + timeoutErr.Error()
+	}
+	return commerce.LineServerError, err.Error()
+}
+
+// syncLines copies line statuses from the database's order into the status.
+func (wf *checkout) syncLines(o commerce.Order) {
+	wf.status.OrderStatus = o.Status
+	for _, ol := range o.Lines {
+		for i := range wf.status.Lines {
+			if wf.status.Lines[i].SKU == ol.SKU {
+				wf.status.Lines[i].Status = ol.Status
+				wf.status.Lines[i].LastError = ol.FulfillmentError
+				wf.status.Lines[i].Attempts = ol.FulfillmentAttempts
+			}
+		}
+	}
+}
+
+// setState records a state in the status, the CheckoutStatus search attribute and the UI details.
+func (wf *checkout) setState(ctx workflow.Context, state commerce.CheckoutStatus, reason string) {
+	wf.status.State = state
+	wf.status.LastError = reason
+	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchCheckoutStatus.ValueSet(string(state))); err != nil {
+		wf.logger.Error("cannot update the CheckoutStatus search attribute", "error", err)
+	}
+	details := string(state)
+	if reason != "" {
+		details += ": " + reason
+	}
+	workflow.SetCurrentDetails(ctx, details)
+	if state == commerce.CheckoutNeedsAttention {
+		wf.logger.Warn("checkout needs attention", "reason", reason)
+		_ = workflow.ExecuteLocalActivity(localCtx(ctx), a.SetCheckoutStatus, wf.in.Checkout.OrderNumber, state).Get(ctx, nil)
+	}
+}
+
+// localCtx runs short database steps in the worker's process, retried until the database answers.
+func localCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+	})
+}
+
+// enrollCtx retries an enrollment with backoff (1 s, x2, at most 5 min apart) for at most
+// FulfillmentRetryLimit; a 4xx answer is not retried.
+func (wf *checkout) enrollCtx(ctx workflow.Context) workflow.Context {
+	limit := wf.in.FulfillmentRetryLimit
+	if limit <= 0 {
+		limit = time.Hour
+	}
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: limit,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeLMSRejected},
+		},
+	})
+}
+
+func receiptCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
+	})
+}

@@ -1,0 +1,113 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/coursecommerce/commerce/activities"
+	"github.com/coursecommerce/commerce/commerce"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Register adds the checkout workflow and its activities to a worker.
+func Register(w worker.Registry, acts *activities.Activities) {
+	w.RegisterWorkflowWithOptions(CheckoutWorkflow, workflow.RegisterOptions{Name: CheckoutWorkflowType})
+	w.RegisterActivity(acts)
+}
+
+// Checkouts starts and signals checkout workflows on behalf of the API.
+type Checkouts struct {
+	Client client.Client
+	// PaymentTimeout and FulfillmentRetryLimit go into every new checkout.
+	PaymentTimeout        time.Duration
+	FulfillmentRetryLimit time.Duration
+}
+
+func (s *Checkouts) input(c commerce.Checkout) CheckoutInput {
+	return CheckoutInput{Checkout: c, PaymentTimeout: s.PaymentTimeout, FulfillmentRetryLimit: s.FulfillmentRetryLimit}
+}
+
+func (s *Checkouts) startOptions(c commerce.Checkout) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:        CheckoutWorkflowID(c.OrderNumber),
+		TaskQueue: TaskQueue,
+		// One workflow per basket: asking again while it runs returns the running one.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// A closed checkout may run again only for a payment that arrives late (DESIGN.md §6);
+		// the API decides from the database when a start is allowed.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			SearchOrderNumber.ValueSet(c.OrderNumber),
+			SearchBasketID.ValueSet(fmt.Sprint(c.BasketID)),
+			SearchUsername.ValueSet(c.Username),
+			SearchPaymentProcessor.ValueSet(c.Processor),
+			SearchOrderTotal.ValueSet(c.Total.InexactFloat64()), // display only; money stays decimal
+			SearchCheckoutStatus.ValueSet(string(commerce.CheckoutAwaitingPayment)),
+		),
+		StaticSummary: fmt.Sprintf("Checkout %s for %s: %s %s", c.OrderNumber, c.Username, commerce.FormatMoney(c.Total), c.Currency),
+	}
+}
+
+// Start starts the checkout workflow of a frozen basket, or finds the running one.
+func (s *Checkouts) Start(ctx context.Context, c commerce.Checkout) error {
+	if _, err := s.Client.ExecuteWorkflow(ctx, s.startOptions(c), CheckoutWorkflowType, s.input(c)); err != nil {
+		return unavailable(fmt.Errorf("start checkout %s: %w", c.OrderNumber, err))
+	}
+	return nil
+}
+
+// NotifyPayment delivers a recorded payment notification. An accepted payment starts the
+// workflow again if it is no longer running, so a paid order is never lost; other outcomes for
+// a checkout that is over are dropped (they are recorded in the database).
+func (s *Checkouts) NotifyPayment(ctx context.Context, c commerce.Checkout, n commerce.PaymentNotification) error {
+	id := CheckoutWorkflowID(c.OrderNumber)
+	if n.Outcome == commerce.PaymentAccepted {
+		_, err := s.Client.SignalWithStartWorkflow(ctx, id, SignalPaymentNotification, n, s.startOptions(c), CheckoutWorkflowType, s.input(c))
+		if err != nil {
+			return unavailable(fmt.Errorf("signal payment to %s: %w", id, err))
+		}
+		return nil
+	}
+	err := s.Client.SignalWorkflow(ctx, id, "", SignalPaymentNotification, n)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil
+	}
+	if err != nil {
+		return unavailable(fmt.Errorf("signal payment to %s: %w", id, err))
+	}
+	return nil
+}
+
+// RetryFulfillment asks the checkout of a placed order to fulfil it again, starting a new run
+// when the workflow is over.
+func (s *Checkouts) RetryFulfillment(ctx context.Context, c commerce.Checkout) error {
+	id := CheckoutWorkflowID(c.OrderNumber)
+	_, err := s.Client.SignalWithStartWorkflow(ctx, id, SignalOpsAction, OpsAction{Action: OpsRetry}, s.startOptions(c), CheckoutWorkflowType, s.input(c))
+	if err != nil {
+		return unavailable(fmt.Errorf("signal retry to %s: %w", id, err))
+	}
+	return nil
+}
+
+// Status queries a running or closed checkout.
+func (s *Checkouts) Status(ctx context.Context, orderNumber string) (Status, error) {
+	var st Status
+	v, err := s.Client.QueryWorkflow(ctx, CheckoutWorkflowID(orderNumber), "", QueryStatus)
+	if err != nil {
+		return st, fmt.Errorf("query %s: %w", orderNumber, err)
+	}
+	return st, v.Get(&st)
+}
+
+// unavailable marks a Temporal failure as a retryable outage for the API's callers.
+func unavailable(err error) error {
+	return fmt.Errorf("%w: %w", commerce.ErrUnavailable, err)
+}
