@@ -11,12 +11,15 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coursecommerce/commerce/api"
 	"github.com/coursecommerce/commerce/auth"
+	"github.com/coursecommerce/commerce/commerce"
 	"github.com/coursecommerce/commerce/db"
 	"github.com/coursecommerce/commerce/db/dbtest"
+	"github.com/coursecommerce/commerce/payment/cybersource"
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
 )
@@ -31,11 +34,13 @@ func TestMain(m *testing.M) {
 	os.Exit(dbtest.Run(m))
 }
 
-// harness is the API on the package's real PostgreSQL schema.
+// harness is the API on the package's real PostgreSQL schema. Checkout workflows are replaced
+// by a recording fake (the e2e package runs them on a real Temporal server).
 type harness struct {
-	t       *testing.T
-	handler http.Handler
-	store   *db.Store
+	t         *testing.T
+	handler   http.Handler
+	store     *db.Store
+	checkouts *fakeCheckouts
 }
 
 func newHarness(t *testing.T) *harness {
@@ -43,11 +48,78 @@ func newHarness(t *testing.T) *harness {
 	verifier, err := auth.NewVerifier(testSecret, []string{testIssuer})
 	require.NoError(t, err)
 	store := dbtest.Store(t)
+	fc := &fakeCheckouts{}
+	proc := cybersource.Processor{Config: cybersource.Config{Profile: testProfile, PaymentPageURL: "http://pay.test/pay"}, PublicURL: "http://shop.test"}
 	h := api.NewHandler(api.Config{
 		Store: store, Verifier: verifier, PartnerShortCode: "EDX",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		PublicURL: "http://shop.test", Checkouts: fc, Processors: []api.PaymentProcessor{proc}, CyberSource: proc,
 	})
-	return &harness{t: t, handler: h, store: store}
+	return &harness{t: t, handler: h, store: store, checkouts: fc}
+}
+
+// withStore builds the same API over another store.
+func (h *harness) withStore(store api.Store) http.Handler {
+	verifier, err := auth.NewVerifier(testSecret, []string{testIssuer})
+	require.NoError(h.t, err)
+	proc := cybersource.Processor{Config: cybersource.Config{Profile: testProfile, PaymentPageURL: "http://pay.test/pay"}, PublicURL: "http://shop.test"}
+	return api.NewHandler(api.Config{
+		Store: store, Verifier: verifier, PartnerShortCode: "EDX", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		PublicURL: "http://shop.test", Checkouts: h.checkouts, Processors: []api.PaymentProcessor{proc}, CyberSource: proc,
+	})
+}
+
+var testProfile = cybersource.Profile{ProfileID: "api-profile", AccessKey: "api-access", SecretKey: "api-secret"}
+
+// fakeCheckouts records what the API asks of the checkout workflows; err makes every call fail.
+type fakeCheckouts struct {
+	mu       sync.Mutex
+	err      error
+	started  []commerce.Checkout
+	notified []commerce.PaymentNotification
+	retried  []string
+}
+
+func (f *fakeCheckouts) Start(_ context.Context, c commerce.Checkout) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.started = append(f.started, c)
+	return nil
+}
+
+func (f *fakeCheckouts) NotifyPayment(_ context.Context, _ commerce.Checkout, n commerce.PaymentNotification) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.notified = append(f.notified, n)
+	return nil
+}
+
+func (f *fakeCheckouts) RetryFulfillment(_ context.Context, c commerce.Checkout) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	f.retried = append(f.retried, c.OrderNumber)
+	return nil
+}
+
+func (f *fakeCheckouts) fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+}
+
+func (f *fakeCheckouts) counts() (started, notified, retried int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.started), len(f.notified), len(f.retried)
 }
 
 // token mints a token for username (staff when admin).

@@ -145,6 +145,6 @@ func (s *Server) cancelPage(c *gin.Context) {
 	c.Status(http.StatusOK)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	_ = pageTemplate.Execute(c.Writer, page{Title: "Payment not completed",
-		Body: "Your payment was not completed (" + c.Query("outcome") + "). Nothing was charged; your basket has been restored so you can try again.",
+		Body:        "Your payment was not completed (" + c.Query("outcome") + "). Nothing was charged; your basket has been restored so you can try again.",
 		OrderNumber: c.Query("order_number")})
 }

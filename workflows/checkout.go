@@ -385,7 +385,8 @@ func (wf *checkout) enrollCtx(ctx workflow.Context) workflow.Context {
 		limit = time.Hour
 	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
+		// The LMS call times out after 7 s; a worker that dies mid-call is noticed after 12 s.
+		StartToCloseTimeout:    12 * time.Second,
 		ScheduleToCloseTimeout: limit,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,

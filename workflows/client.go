@@ -25,6 +25,8 @@ func Register(w worker.Registry, acts *activities.Activities) {
 // Checkouts starts and signals checkout workflows on behalf of the API.
 type Checkouts struct {
 	Client client.Client
+	// TaskQueue is where checkouts run; empty means TaskQueue.
+	TaskQueue string
 	// PaymentTimeout and FulfillmentRetryLimit go into every new checkout.
 	PaymentTimeout        time.Duration
 	FulfillmentRetryLimit time.Duration
@@ -37,7 +39,7 @@ func (s *Checkouts) input(c commerce.Checkout) CheckoutInput {
 func (s *Checkouts) startOptions(c commerce.Checkout) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:        CheckoutWorkflowID(c.OrderNumber),
-		TaskQueue: TaskQueue,
+		TaskQueue: s.taskQueue(),
 		// One workflow per basket: asking again while it runs returns the running one.
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// A closed checkout may run again only for a payment that arrives late (DESIGN.md §6);
@@ -53,6 +55,13 @@ func (s *Checkouts) startOptions(c commerce.Checkout) client.StartWorkflowOption
 		),
 		StaticSummary: fmt.Sprintf("Checkout %s for %s: %s %s", c.OrderNumber, c.Username, commerce.FormatMoney(c.Total), c.Currency),
 	}
+}
+
+func (s *Checkouts) taskQueue() string {
+	if s.TaskQueue != "" {
+		return s.TaskQueue
+	}
+	return TaskQueue
 }
 
 // Start starts the checkout workflow of a frozen basket, or finds the running one.

@@ -17,6 +17,7 @@ type config struct {
 	PublicURL                 string        `env:"PUBLIC_URL" default:"http://127.0.0.1:8130" help:"external base URL of the API, used in links and processor callbacks"`
 	TemporalAddress           string        `env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" help:"Temporal frontend host:port"`
 	TemporalNamespace         string        `env:"TEMPORAL_NAMESPACE" default:"ecommerce" help:"Temporal namespace of the checkout workflows"`
+	TemporalTaskQueue         string        `env:"TEMPORAL_TASK_QUEUE" default:"ecommerce" help:"task queue of the checkout workflows and activities"`
 	PartnerShortCode          string        `env:"PARTNER_SHORT_CODE" default:"EDX" help:"partner code: prefix of order numbers and part of every SKU"`
 	JWTSecretKey              string        `env:"JWT_SECRET_KEY" default:"dev-lms-jwt-secret-change-me" secret:"true" help:"HS256 secret shared with the LMS (and ecommerce_worker-style service users)"`
 	JWTIssuers                string        `env:"JWT_ISSUERS" default:"http://127.0.0.1:18000/oauth2,ecommerce_worker" help:"comma-separated issuers (iss) accepted on JWTs; the first is used by ecommerce token"`

@@ -58,7 +58,11 @@ func migrate(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	return applyMigrations(ctx, pool, logger)
+	if err := applyMigrations(ctx, pool, logger); err != nil {
+		return err
+	}
+	registerSearchAttributes(ctx, cfg, logger)
+	return nil
 }
 
 func applyMigrations(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/coursecommerce/commerce/activities"
 	"github.com/coursecommerce/commerce/db"
@@ -38,8 +40,28 @@ func temporalClient(cfg config, logger *slog.Logger, lazy bool) (client.Client, 
 	return c, nil
 }
 
+// registerSearchAttributes adds the checkout's search attributes to TEMPORAL_NAMESPACE when
+// Temporal answers; it only warns otherwise (the database migration is what migrate must do).
+func registerSearchAttributes(ctx context.Context, cfg config, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: temporallog.NewStructuredLogger(logger.With("component", "temporal"))})
+	if err != nil {
+		logger.Warn("search attributes not registered: Temporal is not reachable", "address", cfg.TemporalAddress, "err", err)
+		return
+	}
+	defer c.Close()
+	added, err := workflows.EnsureSearchAttributes(ctx, c, cfg.TemporalNamespace)
+	if err != nil {
+		logger.Warn("search attributes not registered", "err", err)
+		return
+	}
+	logger.Info("search attributes registered", "namespace", cfg.TemporalNamespace, "added", added)
+}
+
 func checkouts(cfg config, c client.Client) *workflows.Checkouts {
-	return &workflows.Checkouts{Client: c, PaymentTimeout: cfg.PaymentTimeout, FulfillmentRetryLimit: cfg.FulfillmentRetryLimit}
+	return &workflows.Checkouts{Client: c, TaskQueue: cfg.TemporalTaskQueue, PaymentTimeout: cfg.PaymentTimeout, FulfillmentRetryLimit: cfg.FulfillmentRetryLimit}
 }
 
 func cybersourceProcessor(cfg config) cybersource.Processor {
@@ -54,7 +76,7 @@ func cybersourceProcessor(cfg config) cybersource.Processor {
 
 // newWorker builds the Temporal worker with the checkout workflow and its activities.
 func newWorker(cfg config, c client.Client, store *db.Store, logger *slog.Logger, httpClient *http.Client) worker.Worker {
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w := worker.New(c, cfg.TemporalTaskQueue, worker.Options{})
 	var opts []lms.Option
 	if httpClient != nil {
 		opts = append(opts, lms.WithHTTPClient(httpClient))

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 
 	"github.com/coursecommerce/commerce/db"
-	"github.com/coursecommerce/commerce/workflows"
 )
 
 // runWorker runs the Temporal worker (checkout workflow and activities) until ctx ends.
@@ -26,7 +25,7 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	logger.Info("worker polling", "task_queue", workflows.TaskQueue, "namespace", cfg.TemporalNamespace)
+	logger.Info("worker polling", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace)
 	<-ctx.Done()
 	w.Stop()
 	logger.Info("worker stopped")
