@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/coursecommerce/commerce/activities"
@@ -55,6 +56,8 @@ type Status struct {
 	LastError     string                  `json:"last_error,omitempty"`
 	NewBasketID   int64                   `json:"new_basket_id,omitempty"`
 	IgnoredEvents int                     `json:"ignored_notifications"`
+	// ExcessivePayments lists accepted payments received after the order's payment (to refund).
+	ExcessivePayments []string `json:"excessive_payments,omitempty"`
 }
 
 // checkout is the workflow's state.
@@ -114,6 +117,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.PlaceOrder, activities.PlaceOrderInput{Checkout: c, Payment: payment}).Get(ctx, &order); err != nil {
 			return wf.status, fmt.Errorf("place order %s: %w", c.OrderNumber, err)
 		}
+		wf.setState(ctx, commerce.CheckoutPaid, "")
 	} else if !order.Fulfillable() {
 		// A run started for an order that is already fulfilled (a late duplicate): nothing to do.
 		wf.syncLines(order)
@@ -123,6 +127,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 		wf.logger.Info("order already placed; resuming fulfillment", "order_status", order.Status)
 	}
 	wf.syncLines(order)
+	workflow.Go(ctx, wf.watchLatePayments)
 	if err := wf.fulfil(ctx, order); err != nil {
 		return wf.status, err
 	}
@@ -199,6 +204,12 @@ func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool)
 				timerLive = false
 				wf.setState(ctx, commerce.CheckoutNeedsAttention, "The processor holds the payment for review: "+n.Message)
 			default: // declined, cancelled, error
+				if flagged != nil && flagged.Outcome == commerce.PaymentAccepted && flagged.TransactionID != n.TransactionID {
+					// Money was taken by the flagged payment: a later failed attempt does not end
+					// the checkout; ops decide.
+					wf.logger.Info("payment attempt failed after a flagged accepted payment; still waiting for ops", "outcome", n.Outcome)
+					continue
+				}
 				wf.endWithoutPayment(ctx, commerce.CheckoutPaymentDeclined, fmt.Sprintf("Payment %s: %s", n.Outcome, n.Message))
 				return nil, true
 			}
@@ -242,6 +253,9 @@ func (wf *checkout) endWithoutPayment(ctx workflow.Context, state commerce.Check
 func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 	c := wf.in.Checkout
 	for {
+		// Actions queued before this pass (e.g. the retry that started a recovering run) are
+		// answered by the pass itself; a queued mark-fulfilled is kept for after it.
+		queued := wf.drainOps()
 		wf.setState(ctx, commerce.CheckoutFulfilling, "")
 		type pending struct {
 			index  int
@@ -280,7 +294,10 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 			return nil
 		}
 		wf.setState(ctx, commerce.CheckoutNeedsAttention, "Fulfillment failed; waiting for an ops-action signal (retry or mark-fulfilled).")
-		action := wf.awaitOps(ctx)
+		action := queued
+		if action.Action != OpsMarkFulfilled {
+			action = wf.awaitOps(ctx)
+		}
 		if action.Action == OpsMarkFulfilled {
 			if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MarkOrderFulfilled,
 				activities.MarkFulfilledInput{OrderNumber: c.OrderNumber, Note: action.Note}).Get(ctx, &order); err != nil {
@@ -292,26 +309,49 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 	}
 }
 
-// awaitOps blocks until an operator sends retry or mark-fulfilled; payment notifications that
-// arrive meanwhile are counted and ignored (they are recorded in the database by the callback).
+// awaitOps blocks until an operator sends retry or mark-fulfilled.
 func (wf *checkout) awaitOps(ctx workflow.Context) OpsAction {
 	for {
 		var ops OpsAction
-		var n commerce.PaymentNotification
-		gotOps := false
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(wf.opsCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &ops); gotOps = true })
-		sel.AddReceive(wf.payCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &n) })
-		sel.Select(ctx)
-		if !gotOps {
-			wf.status.IgnoredEvents++
-			continue
-		}
+		wf.opsCh.Receive(ctx, &ops)
 		if ops.Action == OpsRetry || ops.Action == OpsMarkFulfilled {
 			wf.logger.Info("ops action", "action", ops.Action)
 			return ops
 		}
 		wf.logger.Warn("unknown ops action ignored", "action", ops.Action)
+	}
+}
+
+// drainOps takes the ops actions already queued, returning mark-fulfilled if one was among them.
+func (wf *checkout) drainOps() OpsAction {
+	var kept OpsAction
+	for {
+		var ops OpsAction
+		if !wf.opsCh.ReceiveAsync(&ops) {
+			return kept
+		}
+		if ops.Action == OpsMarkFulfilled {
+			kept = ops
+		}
+	}
+}
+
+// watchLatePayments reads payment notifications once the order's payment is accepted: repeats
+// are counted, and a different accepted payment is recorded as excessive (to refund).
+func (wf *checkout) watchLatePayments(ctx workflow.Context) {
+	paid := ""
+	if wf.status.Payment != nil {
+		paid = wf.status.Payment.TransactionID
+	}
+	for {
+		var n commerce.PaymentNotification
+		wf.payCh.Receive(ctx, &n)
+		if n.Outcome == commerce.PaymentAccepted && n.TransactionID != paid && !slices.Contains(wf.status.ExcessivePayments, n.TransactionID) {
+			wf.status.ExcessivePayments = append(wf.status.ExcessivePayments, n.TransactionID)
+			wf.logger.Error("excessive payment: a second accepted payment for this order; refund it", "transaction_id", n.TransactionID)
+			continue
+		}
+		wf.status.IgnoredEvents++
 	}
 }
 
