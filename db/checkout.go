@@ -177,6 +177,10 @@ func (s *Store) ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, 
 // order number: a second call returns the existing order with created false and writes nothing.
 func (s *Store) PlaceOrder(ctx context.Context, c commerce.Checkout, payment *commerce.Payment) (order commerce.Order, created bool, err error) {
 	err = s.withTx(ctx, func(tx pgx.Tx) error {
+		// Serialise concurrent placements of one basket: the loser waits, then finds the order.
+		if _, err := s.q.LockBasket(ctx, tx, c.BasketID); err != nil {
+			return interpretError(fmt.Errorf("lock basket %d: %w", c.BasketID, err))
+		}
 		row, err := s.q.CreateOrder(ctx, tx, dbgen.CreateOrderParams{
 			Number: c.OrderNumber, BasketID: c.BasketID, UserID: c.UserID, Currency: c.Currency, Total: c.Total,
 			TotalBeforeDiscounts: c.TotalBeforeDiscounts, PaymentProcessor: processorName(c, payment),

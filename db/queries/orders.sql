@@ -37,7 +37,8 @@ SELECT count(*) FROM orders WHERE user_id = @user_id;
 -- name: SetOrderLineFulfillment :exec
 UPDATE order_lines SET status = @status, fulfillment_error = @fulfillment_error,
     fulfillment_attempts = fulfillment_attempts + @attempts
-WHERE order_id = @order_id AND partner_sku = @partner_sku;
+WHERE order_id = @order_id AND partner_sku = @partner_sku
+  AND (status <> 'Complete' OR @status::text = 'Complete'); -- a late failure never undoes a completed line
 
 -- name: SetOrderStatus :exec
 UPDATE orders SET status = @status, updated_at = now() WHERE id = @id;

@@ -395,6 +395,7 @@ const setOrderLineFulfillment = `-- name: SetOrderLineFulfillment :exec
 UPDATE order_lines SET status = $1, fulfillment_error = $2,
     fulfillment_attempts = fulfillment_attempts + $3
 WHERE order_id = $4 AND partner_sku = $5
+  AND (status <> 'Complete' OR $1::text = 'Complete')
 `
 
 type SetOrderLineFulfillmentParams struct {
@@ -417,6 +418,7 @@ func (q *Queries) SetOrderLineFulfillment(ctx context.Context, db DBTX, arg SetO
 }
 
 const setOrderStatus = `-- name: SetOrderStatus :exec
+
 UPDATE orders SET status = $1, updated_at = now() WHERE id = $2
 `
 
@@ -425,6 +427,7 @@ type SetOrderStatusParams struct {
 	ID     int64
 }
 
+// a late failure never undoes a completed line
 func (q *Queries) SetOrderStatus(ctx context.Context, db DBTX, arg SetOrderStatusParams) error {
 	_, err := db.Exec(ctx, setOrderStatus, arg.Status, arg.ID)
 	return err
