@@ -91,7 +91,7 @@ type stackOptions struct {
 // Temporal server, isolated by a unique partner code (so order numbers and workflow IDs are
 // unique) and a unique task queue.
 type stack struct {
-	t         *testing.T
+	t         testing.TB
 	opts      stackOptions
 	partner   string
 	taskQueue string
@@ -106,7 +106,7 @@ type stack struct {
 	process   *exec.Cmd
 }
 
-func newStack(t *testing.T, opts stackOptions) *stack {
+func newStack(t testing.TB, opts stackOptions) *stack {
 	t.Helper()
 	if opts.paymentTimeout == 0 {
 		opts.paymentTimeout = 10 * time.Minute
