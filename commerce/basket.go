@@ -51,12 +51,16 @@ type Totals struct {
 	TotalInclTax              decimal.Decimal
 }
 
-// PriceLine is the input of Price: a unit price, a quantity and a currency.
+// PriceLine is the input of pricing: a product (what ranges look at), a unit price, a
+// quantity and a currency.
 type PriceLine struct {
-	SKU       string
-	UnitPrice decimal.Decimal
-	Quantity  int
-	Currency  string
+	SKU             string
+	ProductID       int64
+	Class           ProductClass
+	CertificateType string
+	UnitPrice       decimal.Decimal
+	Quantity        int
+	Currency        string
 }
 
 // Price totals lines that must share one currency. An empty basket totals zero in
@@ -81,7 +85,8 @@ func Price(lines []PriceLine) (Totals, error) {
 func PriceLines(lines []BasketLine) []PriceLine {
 	out := make([]PriceLine, len(lines))
 	for i, l := range lines {
-		out[i] = PriceLine{SKU: l.Product.StockRecord.PartnerSKU, UnitPrice: l.UnitPrice, Quantity: l.Quantity, Currency: l.Currency}
+		out[i] = PriceLine{SKU: l.Product.StockRecord.PartnerSKU, ProductID: l.Product.ID, Class: l.Product.Class,
+			CertificateType: l.Product.CertificateType, UnitPrice: l.UnitPrice, Quantity: l.Quantity, Currency: l.Currency}
 	}
 	return out
 }

@@ -53,33 +53,53 @@ type Checkout struct {
 	Discount             decimal.Decimal `json:"discount"`
 	Total                decimal.Decimal `json:"total"`
 	Lines                []CheckoutLine  `json:"lines"`
-	FrozenAt             time.Time       `json:"frozen_at"`
+	// Discounts are the offers applied when the basket was frozen (reserved until the order).
+	Discounts   []AppliedOffer `json:"discounts,omitempty"`
+	VoucherCode string         `json:"voucher_code,omitempty"`
+	FrozenAt    time.Time      `json:"frozen_at"`
+}
+
+// VoucherDiscount is what the voucher's offers took off the checkout.
+func (c Checkout) VoucherDiscount(voucherID int64) decimal.Decimal {
+	total := decimal.Zero
+	for _, d := range c.Discounts {
+		if d.VoucherID == voucherID {
+			total = total.Add(d.Amount)
+		}
+	}
+	return total
 }
 
 // IsFree reports whether nothing is to be paid, so payment is skipped.
 func (c Checkout) IsFree() bool { return c.Total.IsZero() }
 
-// SnapshotBasket freezes the content and prices of a basket into a checkout for processor.
-func SnapshotBasket(b Basket, owner User, partner, processor string, now time.Time) (Checkout, error) {
+// SnapshotBasket freezes the content of a basket and its pricing (with offers) into a checkout
+// for processor.
+func SnapshotBasket(b Basket, owner User, partner, processor string, now time.Time, pricing Pricing) (Checkout, error) {
 	if len(b.Lines) == 0 {
 		return Checkout{}, UserError(EInvalid, fmt.Sprintf("Basket [%d] is empty.", b.ID), "You can't check out with an empty basket.")
 	}
-	totals, err := Price(PriceLines(b.Lines))
-	if err != nil {
-		return Checkout{}, err
+	if len(pricing.Lines) != len(b.Lines) {
+		return Checkout{}, fmt.Errorf("snapshot basket %d: pricing has %d lines, the basket %d", b.ID, len(pricing.Lines), len(b.Lines))
 	}
+	totals := pricing.Totals
 	c := Checkout{
 		OrderNumber: OrderNumber(partner, b.ID), BasketID: b.ID, UserID: owner.ID, Username: owner.Username,
 		Email: owner.Email, Processor: processor, Currency: totals.Currency,
 		TotalBeforeDiscounts: totals.TotalInclTaxExclDiscounts, Discount: totals.TotalDiscount, Total: totals.TotalInclTax,
-		FrozenAt: now.UTC(),
+		FrozenAt: now.UTC(), Discounts: pricing.Offers,
 	}
-	for _, l := range b.Lines {
+	for _, d := range pricing.Offers {
+		if d.VoucherCode != "" {
+			c.VoucherCode = d.VoucherCode
+		}
+	}
+	for i, l := range b.Lines {
 		c.Lines = append(c.Lines, CheckoutLine{
 			ProductID: l.Product.ID, StockRecordID: l.Product.StockRecord.ID, SKU: l.Product.StockRecord.PartnerSKU,
 			Title: l.Product.Title, Class: l.Product.Class, CourseID: l.Product.CourseID, Mode: l.Product.Mode(),
 			CreditProvider: l.Product.CreditProvider, Quantity: l.Quantity, UnitPrice: l.UnitPrice,
-			LinePriceBeforeDiscounts: l.LinePrice(), LinePrice: l.LinePrice(),
+			LinePriceBeforeDiscounts: pricing.Lines[i].LinePriceBeforeDiscounts, LinePrice: pricing.Lines[i].LinePrice,
 		})
 	}
 	return c, nil

@@ -62,6 +62,7 @@ func (s *Store) PublishCourse(ctx context.Context, partner string, pub commerce.
 	if err != nil {
 		return commerce.Course{}, err
 	}
+	s.cache.invalidate()
 	return s.Course(ctx, pub.CourseID, true)
 }
 
@@ -238,5 +239,6 @@ func (s *Store) UpdatePrice(ctx context.Context, sku string, price commerce.Stoc
 	if err != nil {
 		return commerce.StockRecord{}, interpretError(fmt.Errorf("update price of %s: %w", sku, err))
 	}
+	s.cache.invalidate()
 	return stockRecordFromRow(row), nil
 }

@@ -52,7 +52,17 @@ func (s *Store) FreezeBasket(ctx context.Context, basketID int64, owner commerce
 		if err != nil {
 			return err
 		}
-		if checkout, err = commerce.SnapshotBasket(basket, owner, partner, processor, s.now()); err != nil {
+		if len(basket.Lines) == 0 {
+			return commerce.UserError(commerce.EInvalid, fmt.Sprintf("Basket [%d] is empty.", basketID), "You can't check out with an empty basket.")
+		}
+		pricing, _, err := s.priceForFreeze(ctx, tx, basket, owner)
+		if err != nil {
+			return err
+		}
+		if checkout, err = commerce.SnapshotBasket(basket, owner, partner, processor, s.now(), pricing); err != nil {
+			return err
+		}
+		if err := s.reserve(ctx, tx, basketID, owner.ID, pricing.Offers); err != nil {
 			return err
 		}
 		if data, err = build(checkout); err != nil {
@@ -164,10 +174,13 @@ func (s *Store) ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, 
 		if open.ID == frozen.ID {
 			return nil
 		}
+		if _, err := s.q.ReleaseRedemptions(ctx, tx, frozen.ID); err != nil {
+			return interpretError(fmt.Errorf("release redemptions of basket %d: %w", frozen.ID, err))
+		}
 		if _, err := s.q.CopyBasketLines(ctx, tx, dbgen.CopyBasketLinesParams{ToBasketID: open.ID, FromBasketID: frozen.ID}); err != nil {
 			return interpretError(fmt.Errorf("copy lines of basket %d to %d: %w", frozen.ID, open.ID, err))
 		}
-		return nil
+		return interpretError(s.q.CopyBasketVoucher(ctx, tx, dbgen.CopyBasketVoucherParams{ToBasketID: open.ID, FromBasketID: frozen.ID}))
 	})
 	return openID, err
 }
@@ -195,6 +208,7 @@ func (s *Store) PlaceOrder(ctx context.Context, c commerce.Checkout, payment *co
 			p := dbgen.CreateOrderLineParams{
 				OrderID: row.ID, ProductID: &l.ProductID, StockRecordID: &l.StockRecordID, PartnerSku: l.SKU, Title: l.Title,
 				Quantity: int32(l.Quantity), UnitPrice: l.UnitPrice, LinePrice: l.LinePrice, LinePriceBeforeDiscounts: l.LinePriceBeforeDiscounts,
+				Discount: l.LinePriceBeforeDiscounts.Sub(l.LinePrice),
 			}
 			if l.CourseID != "" {
 				p.CourseID = &l.CourseID
@@ -202,6 +216,9 @@ func (s *Store) PlaceOrder(ctx context.Context, c commerce.Checkout, payment *co
 			if err := s.q.CreateOrderLine(ctx, tx, p); err != nil {
 				return interpretError(fmt.Errorf("create line %s of order %s: %w", l.SKU, c.OrderNumber, err))
 			}
+		}
+		if err := s.consume(ctx, tx, c, row.ID); err != nil {
+			return err
 		}
 		if payment != nil {
 			if err := s.q.CreatePaymentSource(ctx, tx, dbgen.CreatePaymentSourceParams{

@@ -17,14 +17,15 @@ import (
 
 // Store reads and writes the service's business state in PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
-	q    *dbgen.Queries
-	now  func() time.Time
+	pool  *pgxpool.Pool
+	q     *dbgen.Queries
+	now   func() time.Time
+	cache *cache
 }
 
 // NewStore returns a store over pool.
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, q: dbgen.New(), now: time.Now}
+	return &Store{pool: pool, q: dbgen.New(), now: time.Now, cache: newCache()}
 }
 
 // Pool returns the underlying pool (for health checks and shutdown).

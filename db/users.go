@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/coursecommerce/commerce/db/internal/dbgen"
@@ -13,6 +14,27 @@ import (
 // UpsertUser creates the user named by the claims or updates the attributes they carry; it
 // writes nothing when the stored user already matches.
 func (s *Store) UpsertUser(ctx context.Context, c commerce.UserClaims) (commerce.User, error) {
+	key := claimsKey(c)
+	s.cache.usersMu.RLock()
+	e, ok := s.cache.users[c.Username]
+	s.cache.usersMu.RUnlock()
+	if ok && e.claims == key && time.Now().Before(e.expires) {
+		return e.user, nil
+	}
+	u, err := s.upsertUser(ctx, c)
+	if err != nil {
+		return u, err
+	}
+	s.cache.usersMu.Lock()
+	if len(s.cache.users) > 100000 {
+		s.cache.users = map[string]userEntry{}
+	}
+	s.cache.users[c.Username] = userEntry{claims: key, user: u, expires: time.Now().Add(userCacheTTL)}
+	s.cache.usersMu.Unlock()
+	return u, nil
+}
+
+func (s *Store) upsertUser(ctx context.Context, c commerce.UserClaims) (commerce.User, error) {
 	row, err := s.q.UpsertUserFromClaims(ctx, s.pool, dbgen.UpsertUserFromClaimsParams{
 		Username: c.Username, Email: c.Email, FullName: c.FullName, IsStaff: c.IsStaff, LMSUserID: c.LMSUserID,
 	})

@@ -16,10 +16,10 @@ RETURNING *;
 -- name: CreateOrderLine :exec
 INSERT INTO order_lines (order_id, product_id, stock_record_id, partner_sku, title, quantity,
     unit_price_incl_tax, unit_price_excl_tax, line_price_incl_tax, line_price_excl_tax,
-    line_price_before_discounts_incl_tax, line_price_before_discounts_excl_tax, status, course_id)
+    line_price_before_discounts_incl_tax, line_price_before_discounts_excl_tax, status, course_id, discount)
 VALUES (@order_id, @product_id, @stock_record_id, @partner_sku, @title, @quantity,
     @unit_price, @unit_price, @line_price, @line_price, @line_price_before_discounts, @line_price_before_discounts,
-    'Open', sqlc.narg('course_id'));
+    'Open', sqlc.narg('course_id'), @discount);
 
 -- name: ListOrderLines :many
 SELECT * FROM order_lines WHERE order_id = @order_id ORDER BY id;

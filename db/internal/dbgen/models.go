@@ -32,12 +32,48 @@ type Checkout struct {
 	UpdatedAt        time.Time
 }
 
+type Coupon struct {
+	ProductID   int64
+	Category    string
+	Note        string
+	VoucherType string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
 type Course struct {
 	ID                   string
 	Name                 string
 	VerificationDeadline *time.Time
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+}
+
+type Offer struct {
+	ID                    int64
+	Name                  string
+	OfferType             string
+	RangeID               int64
+	ConditionType         string
+	ConditionValue        decimal.Decimal
+	BenefitType           string
+	BenefitValue          decimal.Decimal
+	MaxAffectedItems      *int32
+	Priority              int32
+	Exclusive             bool
+	Status                string
+	StartDatetime         *time.Time
+	EndDatetime           *time.Time
+	MaxGlobalApplications *int32
+	MaxUserApplications   *int32
+	MaxBasketApplications *int32
+	MaxDiscount           *decimal.Decimal
+	EmailDomains          string
+	TotalDiscount         decimal.Decimal
+	NumApplications       int32
+	NumOrders             int32
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 type Order struct {
@@ -53,6 +89,20 @@ type Order struct {
 	PaymentProcessor            string
 	DatePlaced                  time.Time
 	UpdatedAt                   time.Time
+}
+
+type OrderDiscount struct {
+	ID           int64
+	OrderID      int64
+	Category     string
+	OfferID      *int64
+	OfferName    string
+	VoucherID    *int64
+	VoucherCode  string
+	BenefitType  string
+	BenefitValue decimal.Decimal
+	Frequency    int32
+	Amount       decimal.Decimal
 }
 
 type OrderLine struct {
@@ -73,6 +123,7 @@ type OrderLine struct {
 	CourseID                        *string
 	FulfillmentAttempts             int32
 	FulfillmentError                string
+	Discount                        decimal.Decimal
 }
 
 type PaymentSource struct {
@@ -124,4 +175,18 @@ type User struct {
 	LMSUserID  *int64
 	DateJoined time.Time
 	UpdatedAt  time.Time
+}
+
+type Voucher struct {
+	ID                 int64
+	Code               string
+	Name               string
+	Usage              string
+	StartDatetime      time.Time
+	EndDatetime        time.Time
+	CouponID           *int64
+	NumBasketAdditions int32
+	NumOrders          int32
+	TotalDiscount      decimal.Decimal
+	CreatedAt          time.Time
 }

@@ -92,10 +92,10 @@ func (q *Queries) CreateOrder(ctx context.Context, db DBTX, arg CreateOrderParam
 const createOrderLine = `-- name: CreateOrderLine :exec
 INSERT INTO order_lines (order_id, product_id, stock_record_id, partner_sku, title, quantity,
     unit_price_incl_tax, unit_price_excl_tax, line_price_incl_tax, line_price_excl_tax,
-    line_price_before_discounts_incl_tax, line_price_before_discounts_excl_tax, status, course_id)
+    line_price_before_discounts_incl_tax, line_price_before_discounts_excl_tax, status, course_id, discount)
 VALUES ($1, $2, $3, $4, $5, $6,
     $7, $7, $8, $8, $9, $9,
-    'Open', $10)
+    'Open', $10, $11)
 `
 
 type CreateOrderLineParams struct {
@@ -109,6 +109,7 @@ type CreateOrderLineParams struct {
 	LinePrice                decimal.Decimal
 	LinePriceBeforeDiscounts decimal.Decimal
 	CourseID                 *string
+	Discount                 decimal.Decimal
 }
 
 func (q *Queries) CreateOrderLine(ctx context.Context, db DBTX, arg CreateOrderLineParams) error {
@@ -123,6 +124,7 @@ func (q *Queries) CreateOrderLine(ctx context.Context, db DBTX, arg CreateOrderL
 		arg.LinePrice,
 		arg.LinePriceBeforeDiscounts,
 		arg.CourseID,
+		arg.Discount,
 	)
 	return err
 }
@@ -252,7 +254,7 @@ func (q *Queries) GetPaymentSource(ctx context.Context, db DBTX, orderID int64) 
 }
 
 const listOrderLines = `-- name: ListOrderLines :many
-SELECT id, order_id, product_id, stock_record_id, partner_sku, title, quantity, unit_price_incl_tax, unit_price_excl_tax, line_price_incl_tax, line_price_excl_tax, line_price_before_discounts_incl_tax, line_price_before_discounts_excl_tax, status, course_id, fulfillment_attempts, fulfillment_error FROM order_lines WHERE order_id = $1 ORDER BY id
+SELECT id, order_id, product_id, stock_record_id, partner_sku, title, quantity, unit_price_incl_tax, unit_price_excl_tax, line_price_incl_tax, line_price_excl_tax, line_price_before_discounts_incl_tax, line_price_before_discounts_excl_tax, status, course_id, fulfillment_attempts, fulfillment_error, discount FROM order_lines WHERE order_id = $1 ORDER BY id
 `
 
 func (q *Queries) ListOrderLines(ctx context.Context, db DBTX, orderID int64) ([]OrderLine, error) {
@@ -282,6 +284,7 @@ func (q *Queries) ListOrderLines(ctx context.Context, db DBTX, orderID int64) ([
 			&i.CourseID,
 			&i.FulfillmentAttempts,
 			&i.FulfillmentError,
+			&i.Discount,
 		); err != nil {
 			return nil, err
 		}
