@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -51,39 +52,95 @@ type basketLineResponse struct {
 	Quantity        int     `json:"quantity"`
 	UnitPrice       string  `json:"unit_price_incl_tax"`
 	LinePrice       string  `json:"line_price_incl_tax_excl_discounts"`
+	Discount        string  `json:"discount"`
+	LinePriceIncl   string  `json:"line_price_incl_tax"`
 	Currency        string  `json:"price_currency"`
+}
+
+// appliedOfferResponse is an offer's effect on a basket.
+type appliedOfferResponse struct {
+	OfferID      int64   `json:"offer_id"`
+	Name         string  `json:"name"`
+	OfferType    string  `json:"offer_type"`
+	VoucherCode  *string `json:"voucher_code"`
+	BenefitType  string  `json:"benefit_type"`
+	BenefitValue string  `json:"benefit_value"`
+	Frequency    int     `json:"frequency"`
+	Amount       string  `json:"amount"`
+}
+
+// basketVoucherResponse is the voucher applied to a basket.
+type basketVoucherResponse struct {
+	ID    int64  `json:"id"`
+	Code  string `json:"code"`
+	Name  string `json:"name"`
+	Usage string `json:"usage"`
 }
 
 // basketResponse is a basket on the wire.
 type basketResponse struct {
-	ID                        int64                `json:"id"`
-	Status                    string               `json:"status"`
-	Owner                     string               `json:"owner"`
-	OrderNumber               string               `json:"order_number"`
-	Currency                  string               `json:"currency"`
-	TotalInclTaxExclDiscounts string               `json:"total_incl_tax_excl_discounts"`
-	TotalDiscount             string               `json:"total_discount"`
-	TotalInclTax              string               `json:"total_incl_tax"`
-	Lines                     []basketLineResponse `json:"lines"`
+	ID                        int64                  `json:"id"`
+	Status                    string                 `json:"status"`
+	Owner                     string                 `json:"owner"`
+	OrderNumber               string                 `json:"order_number"`
+	Currency                  string                 `json:"currency"`
+	TotalInclTaxExclDiscounts string                 `json:"total_incl_tax_excl_discounts"`
+	TotalDiscount             string                 `json:"total_discount"`
+	TotalInclTax              string                 `json:"total_incl_tax"`
+	Lines                     []basketLineResponse   `json:"lines"`
+	Offers                    []appliedOfferResponse `json:"offers"`
+	Voucher                   *basketVoucherResponse `json:"voucher"`
 }
 
-func (s *Server) toBasketResponse(b commerce.Basket) (basketResponse, error) {
-	totals, err := commerce.Price(commerce.PriceLines(b.Lines))
+func toAppliedOffers(applied []commerce.AppliedOffer) []appliedOfferResponse {
+	out := make([]appliedOfferResponse, len(applied))
+	for i, a := range applied {
+		out[i] = appliedOfferResponse{OfferID: a.OfferID, Name: a.Name, OfferType: string(a.Type), BenefitType: string(a.BenefitType),
+			BenefitValue: commerce.FormatMoney(a.BenefitValue), Frequency: a.Frequency, Amount: commerce.FormatMoney(a.Amount)}
+		if a.VoucherCode != "" {
+			code := a.VoucherCode
+			out[i].VoucherCode = &code
+		}
+	}
+	return out
+}
+
+// priceBasket prices a basket with its voucher and the site offers, for its owner.
+func (s *Server) priceBasket(ctx context.Context, b commerce.Basket) (commerce.Pricing, *commerce.Voucher, error) {
+	voucher, err := s.store.BasketVoucher(ctx, b.ID)
+	if err != nil {
+		return commerce.Pricing{}, nil, err
+	}
+	owner, err := s.store.UserByUsername(ctx, b.OwnerUsername)
+	if err != nil {
+		return commerce.Pricing{}, nil, err
+	}
+	pricing, err := s.store.Price(ctx, commerce.PricingRequest{Lines: commerce.PriceLines(b.Lines), Voucher: voucher, Buyer: &owner})
+	return pricing, voucher, err
+}
+
+func (s *Server) toBasketResponse(ctx context.Context, b commerce.Basket) (basketResponse, error) {
+	pricing, voucher, err := s.priceBasket(ctx, b)
 	if err != nil {
 		return basketResponse{}, fmt.Errorf("price basket %d: %w", b.ID, err)
 	}
+	totals := pricing.Totals
 	out := basketResponse{
 		ID: b.ID, Status: string(b.Status), Owner: b.OwnerUsername, OrderNumber: commerce.OrderNumber(s.partner, b.ID),
 		Currency: totals.Currency, TotalInclTaxExclDiscounts: commerce.FormatMoney(totals.TotalInclTaxExclDiscounts),
 		TotalDiscount: commerce.FormatMoney(totals.TotalDiscount), TotalInclTax: commerce.FormatMoney(totals.TotalInclTax),
-		Lines: make([]basketLineResponse, len(b.Lines)),
+		Lines: make([]basketLineResponse, len(b.Lines)), Offers: toAppliedOffers(pricing.Offers),
+	}
+	if voucher != nil {
+		out.Voucher = &basketVoucherResponse{ID: voucher.ID, Code: voucher.Code, Name: voucher.Name, Usage: string(voucher.Usage)}
 	}
 	for i, l := range b.Lines {
 		line := basketLineResponse{
 			ID: l.ID, ProductID: l.Product.ID, SKU: l.Product.StockRecord.PartnerSKU, Title: l.Product.Title,
 			ProductClass: string(l.Product.Class), CertificateType: l.Product.CertificateType, Quantity: l.Quantity,
 			UnitPrice: commerce.FormatMoney(l.UnitPrice), Currency: l.Currency,
-			LinePrice: commerce.FormatMoney(l.LinePrice()),
+			LinePrice: commerce.FormatMoney(l.LinePrice()), Discount: commerce.FormatMoney(pricing.Lines[i].Discount),
+			LinePriceIncl: commerce.FormatMoney(pricing.Lines[i].LinePrice),
 		}
 		if l.Product.CourseID != "" {
 			id := l.Product.CourseID
@@ -222,7 +279,8 @@ func (s *Server) createBasket(c *gin.Context) {
 func productPriceLines(products []commerce.Product) []commerce.PriceLine {
 	out := make([]commerce.PriceLine, len(products))
 	for i, p := range products {
-		out[i] = commerce.PriceLine{SKU: p.StockRecord.PartnerSKU, UnitPrice: p.StockRecord.Price, Quantity: 1, Currency: p.StockRecord.Currency}
+		out[i] = commerce.PriceLine{SKU: p.StockRecord.PartnerSKU, ProductID: p.ID, Class: p.Class, CertificateType: p.CertificateType,
+			UnitPrice: p.StockRecord.Price, Quantity: 1, Currency: p.StockRecord.Currency}
 	}
 	return out
 }
@@ -244,7 +302,7 @@ func (s *Server) getBasket(c *gin.Context) {
 		detail(c, http.StatusNotFound, "Not found.")
 		return
 	}
-	out, err := s.toBasketResponse(b)
+	out, err := s.toBasketResponse(c.Request.Context(), b)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -274,19 +332,28 @@ func (s *Server) calculate(c *gin.Context) {
 		detail(c, http.StatusBadRequest, "Provide username or is_anonymous query param, but not both")
 		return
 	}
-	if hasUsername && username != user.Username {
+	buyer := &user
+	switch {
+	case isAnonymous:
+		buyer = nil
+	case hasUsername && username != user.Username:
 		if !user.IsStaff {
 			detail(c, http.StatusForbidden, "Unauthorized user credentials")
 			return
 		}
-		// Staff price for another learner; an unknown learner is priced anonymously. The
-		// learner matters once offers depend on who buys.
-		if _, err := s.store.UserByUsername(ctx, username); err != nil && commerce.ErrorCodeOf(err) != commerce.ENotFound {
+		// Staff price for another learner; an unknown learner is priced anonymously.
+		other, err := s.store.UserByUsername(ctx, username)
+		switch {
+		case commerce.ErrorCodeOf(err) == commerce.ENotFound:
+			buyer = nil
+		case err != nil:
 			s.fail(c, err)
 			return
+		default:
+			buyer = &other
 		}
 	}
-	found, err := s.store.ProductsBySKU(ctx, skus)
+	found, err := s.store.CachedProductsBySKU(ctx, skus)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -304,11 +371,18 @@ func (s *Server) calculate(c *gin.Context) {
 		detail(c, http.StatusBadRequest, fmt.Sprintf("Products with SKU(s) [%s] do not exist.", strings.Join(missing, ", ")))
 		return
 	}
-	totals, err := commerce.Price(productPriceLines(products))
+	lines := productPriceLines(products)
+	if _, err := commerce.Price(lines); err != nil {
+		s.fail(c, err)
+		return
+	}
+	voucher := s.calculationVoucher(ctx, c.Query("code"), buyer)
+	pricing, err := s.store.Price(ctx, commerce.PricingRequest{Lines: lines, Voucher: voucher, Buyer: buyer})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	totals := pricing.Totals
 	c.JSON(http.StatusOK, calculateResponse{
 		TotalInclTaxExclDiscounts: commerce.FormatMoney(totals.TotalInclTaxExclDiscounts),
 		TotalInclTax:              commerce.FormatMoney(totals.TotalInclTax),

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/coursecommerce/commerce/commerce"
@@ -43,10 +44,27 @@ type orderResponse struct {
 	Discount                    string              `json:"discount"`
 	Lines                       []orderLineResponse `json:"lines"`
 	User                        orderUser           `json:"user"`
-	Vouchers                    []any               `json:"vouchers"`
+	Vouchers                    []orderVoucher      `json:"vouchers"`
 	PaymentProcessor            string              `json:"payment_processor"`
 	PaymentMethod               string              `json:"payment_method"`
-	BasketDiscounts             []any               `json:"basket_discounts"`
+	BasketDiscounts             []basketDiscount    `json:"basket_discounts"`
+}
+
+type orderVoucher struct {
+	ID   int64  `json:"id"`
+	Code string `json:"code"`
+}
+
+// basketDiscount is one offer's discount on an order (edX's basket_discounts).
+type basketDiscount struct {
+	Amount        string  `json:"amount"`
+	BenefitValue  string  `json:"benefit_value"`
+	BenefitType   string  `json:"benefit_type"`
+	Code          *string `json:"code"`
+	ConditionName string  `json:"condition_name"`
+	ContainsOffer bool    `json:"contains_offer"`
+	Currency      string  `json:"currency"`
+	OfferType     string  `json:"offer_type"`
 }
 
 func (s *Server) toOrderResponse(c *gin.Context, o commerce.Order) orderResponse {
@@ -55,8 +73,20 @@ func (s *Server) toOrderResponse(c *gin.Context, o commerce.Order) orderResponse
 		DatePlaced: o.DatePlaced.UTC().Format(time.RFC3339), TotalExclTax: commerce.FormatMoney(o.TotalExclTax),
 		TotalBeforeDiscountsInclTax: commerce.FormatMoney(o.TotalBeforeDiscountsInclTax),
 		Discount:                    commerce.FormatMoney(o.Discount()), Lines: make([]orderLineResponse, len(o.Lines)),
-		User: orderUser{Email: o.Email, Username: o.Username}, Vouchers: []any{}, BasketDiscounts: []any{},
+		User: orderUser{Email: o.Email, Username: o.Username}, Vouchers: []orderVoucher{}, BasketDiscounts: []basketDiscount{},
 		PaymentProcessor: o.PaymentProcessor, PaymentMethod: o.PaymentProcessor,
+	}
+	for _, d := range o.Discounts {
+		bd := basketDiscount{Amount: commerce.FormatMoney(d.Amount), BenefitValue: commerce.FormatMoney(d.BenefitValue),
+			BenefitType: string(d.BenefitType), ConditionName: d.Name, ContainsOffer: d.OfferID != 0, Currency: o.Currency, OfferType: string(d.Type)}
+		if d.VoucherCode != "" {
+			code := d.VoucherCode
+			bd.Code = &code
+			if !slices.ContainsFunc(out.Vouchers, func(v orderVoucher) bool { return v.Code == code }) {
+				out.Vouchers = append(out.Vouchers, orderVoucher{ID: d.VoucherID, Code: code})
+			}
+		}
+		out.BasketDiscounts = append(out.BasketDiscounts, bd)
 	}
 	if o.Payment != nil && o.Payment.Label != "" {
 		out.PaymentMethod = o.Payment.Label

@@ -36,6 +36,26 @@ type Store interface {
 	PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error)
 	Order(ctx context.Context, number string) (commerce.Order, error)
 	OrdersOfUser(ctx context.Context, userID int64, page commerce.Page) ([]commerce.Order, int64, error)
+
+	CachedProductsBySKU(ctx context.Context, skus []string) (map[string]commerce.Product, error)
+	Price(ctx context.Context, req commerce.PricingRequest) (commerce.Pricing, error)
+	FillOfferUsage(ctx context.Context, offers []commerce.Offer, userID int64) error
+	VoucherByCode(ctx context.Context, code string) (commerce.Voucher, error)
+	VoucherUses(ctx context.Context, voucherID, userID, basketID int64) (commerce.VoucherUses, error)
+	Vouchers(ctx context.Context, code string, page commerce.Page) ([]commerce.Voucher, int64, error)
+	SetBasketVoucher(ctx context.Context, basketID, voucherID int64) error
+	RemoveBasketVoucher(ctx context.Context, basketID, voucherID int64) error
+	BasketVoucher(ctx context.Context, basketID int64) (*commerce.Voucher, error)
+	ProductsInRange(ctx context.Context, r commerce.Range, limit int) ([]commerce.Product, error)
+	CreateCoupon(ctx context.Context, partner string, spec commerce.CouponSpec) (commerce.Coupon, error)
+	Coupon(ctx context.Context, id int64) (commerce.Coupon, error)
+	Coupons(ctx context.Context, page commerce.Page) ([]commerce.Coupon, int64, error)
+	UpdateCoupon(ctx context.Context, id int64, u commerce.CouponChanges) (commerce.Coupon, error)
+	DeleteCoupon(ctx context.Context, id int64) error
+	CreateOffer(ctx context.Context, o commerce.Offer) (commerce.Offer, error)
+	UpdateOffer(ctx context.Context, o commerce.Offer) (commerce.Offer, error)
+	Offer(ctx context.Context, id int64) (commerce.Offer, error)
+	SiteOffers(ctx context.Context, page commerce.Page) ([]commerce.Offer, int64, error)
 }
 
 // Checkouts starts and signals checkout workflows; *workflows.Checkouts implements it. Errors
@@ -126,6 +146,21 @@ func NewHandler(cfg Config) http.Handler {
 	v2.POST("/baskets/", requireUser, s.createBasket)
 	v2.GET("/baskets/calculate/", requireUser, s.calculate)
 	v2.GET("/baskets/:id/", requireUser, s.getBasket)
+	v2.POST("/baskets/:id/vouchers/", requireUser, s.addVoucher)
+	v2.DELETE("/baskets/:id/vouchers/:code", requireUser, s.removeVoucher)
+	v2.GET("/vouchers/", requireStaff, s.listVouchers)
+	v2.GET("/vouchers/offers/", s.voucherOffers)
+	v2.POST("/coupons/", requireStaff, s.createCoupon)
+	v2.GET("/coupons/", requireStaff, s.listCoupons)
+	v2.GET("/coupons/:id/", requireStaff, s.getCoupon)
+	v2.PUT("/coupons/:id/", requireStaff, s.updateCoupon)
+	v2.PATCH("/coupons/:id/", requireStaff, s.updateCoupon)
+	v2.DELETE("/coupons/:id/", requireStaff, s.deleteCoupon)
+	v2.GET("/coupons/:id/codes/", requireStaff, s.couponCodes)
+	v2.POST("/offers/", requireStaff, s.createOffer)
+	v2.GET("/offers/", requireStaff, s.listOffers)
+	v2.GET("/offers/:id/", requireStaff, s.getOffer)
+	v2.PUT("/offers/:id/", requireStaff, s.updateOffer)
 	v2.POST("/checkout/", requireUser, s.postCheckout)
 	v2.GET("/orders/", requireUser, s.listOrders)
 	v2.GET("/orders/:number/", requireUser, s.getOrder)

@@ -48,6 +48,7 @@ type Order struct {
 	DatePlaced                  time.Time
 	Lines                       []OrderLine
 	Payment                     *PaymentSource
+	Discounts                   []AppliedOffer
 }
 
 // Discount is what discounts took off the order.

@@ -13,6 +13,14 @@ type Buyer struct {
 	Anonymous bool
 }
 
+// PricingRequest is what to price: lines, the voucher applied (if any) and who buys (nil:
+// anonymous).
+type PricingRequest struct {
+	Lines   []PriceLine
+	Voucher *Voucher
+	Buyer   *User
+}
+
 // PricedLine is a line with the discount the offers gave it.
 type PricedLine struct {
 	PriceLine

@@ -242,3 +242,35 @@ func (s *Store) UpdatePrice(ctx context.Context, sku string, price commerce.Stoc
 	s.cache.invalidate()
 	return stockRecordFromRow(row), nil
 }
+
+// ProductsInRange returns up to limit products a range holds (explicit products, then seats of
+// its seat types; a range of all products lists nothing: it is unbounded).
+func (s *Store) ProductsInRange(ctx context.Context, r commerce.Range, limit int) ([]commerce.Product, error) {
+	var out []commerce.Product
+	seen := map[int64]bool{}
+	if len(r.ProductIDs) > 0 {
+		rows, err := s.q.ListProductsByIDs(ctx, s.pool, r.ProductIDs)
+		if err != nil {
+			return nil, interpretError(fmt.Errorf("products of range: %w", err))
+		}
+		for _, row := range rows {
+			seen[row.Product.ID] = true
+			out = append(out, productFromRows(row.Product, row.StockRecord))
+		}
+	}
+	if len(r.SeatTypes) > 0 && len(out) < limit {
+		rows, err := s.q.ListSeatsOfTypes(ctx, s.pool, dbgen.ListSeatsOfTypesParams{SeatTypes: r.SeatTypes, PageLimit: int32(limit)})
+		if err != nil {
+			return nil, interpretError(fmt.Errorf("seats of range: %w", err))
+		}
+		for _, row := range rows {
+			if !seen[row.Product.ID] {
+				out = append(out, productFromRows(row.Product, row.StockRecord))
+			}
+		}
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}

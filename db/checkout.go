@@ -306,6 +306,24 @@ func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order) error
 	for i, l := range lines {
 		o.Lines[i] = orderLineFromRow(l)
 	}
+	discounts, err := s.q.ListOrderDiscounts(ctx, s.pool, o.ID)
+	if err != nil {
+		return interpretError(fmt.Errorf("list discounts of order %s: %w", o.Number, err))
+	}
+	for _, d := range discounts {
+		a := commerce.AppliedOffer{Name: d.OfferName, VoucherCode: d.VoucherCode, BenefitType: commerce.BenefitType(d.BenefitType),
+			BenefitValue: d.BenefitValue, Frequency: int(d.Frequency), Amount: d.Amount}
+		if d.OfferID != nil {
+			a.OfferID = *d.OfferID
+		}
+		if d.VoucherID != nil {
+			a.VoucherID = *d.VoucherID
+			a.Type = commerce.OfferVoucher
+		} else {
+			a.Type = commerce.OfferSite
+		}
+		o.Discounts = append(o.Discounts, a)
+	}
 	src, err := s.q.GetPaymentSource(ctx, s.pool, o.ID)
 	if err == nil {
 		o.Payment = &commerce.PaymentSource{

@@ -10,14 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// PricingRequest is what to price: lines, the voucher applied (if any) and who buys (nil:
-// anonymous).
-type PricingRequest struct {
-	Lines   []commerce.PriceLine
-	Voucher *commerce.Voucher
-	Buyer   *commerce.User
-}
-
 func buyerOf(u *commerce.User) commerce.Buyer {
 	if u == nil {
 		return commerce.Buyer{Anonymous: true}
@@ -28,7 +20,7 @@ func buyerOf(u *commerce.User) commerce.Buyer {
 // Price prices lines with the open site offers that may apply (from the cache) and the voucher's
 // offers. Offers with limits are priced with their usage so far; the result is what the learner
 // would pay now (freezing the basket checks it again under locks).
-func (s *Store) Price(ctx context.Context, req PricingRequest) (commerce.Pricing, error) {
+func (s *Store) Price(ctx context.Context, req commerce.PricingRequest) (commerce.Pricing, error) {
 	snap, err := s.siteOfferSnapshot(ctx, s.pool)
 	if err != nil {
 		return commerce.Pricing{}, err
@@ -208,4 +200,10 @@ func (s *Store) consume(ctx context.Context, tx pgx.Tx, c commerce.Checkout, ord
 		}
 	}
 	return nil
+}
+
+// FillOfferUsage sets the offers' usage (reserved and consumed applications and discount,
+// overall and by userID) from their redemptions.
+func (s *Store) FillOfferUsage(ctx context.Context, offers []commerce.Offer, userID int64) error {
+	return s.offerUsage(ctx, s.pool, offers, userID, 0)
 }

@@ -74,3 +74,15 @@ WHERE p.id = @id;
 SELECT sqlc.embed(p), sqlc.embed(s)
 FROM products p JOIN stock_records s ON s.product_id = p.id
 WHERE s.partner_sku = ANY(@skus::text[]);
+
+-- name: ListSeatsOfTypes :many
+SELECT sqlc.embed(p), sqlc.embed(s)
+FROM products p JOIN stock_records s ON s.product_id = p.id
+WHERE p.product_class = 'Seat' AND p.certificate_type = ANY(@seat_types::text[])
+ORDER BY p.id LIMIT @page_limit;
+
+-- name: ListProductsByIDs :many
+SELECT sqlc.embed(p), sqlc.embed(s)
+FROM products p JOIN stock_records s ON s.product_id = p.id
+WHERE p.id = ANY(@ids::bigint[])
+ORDER BY p.id;

@@ -312,6 +312,59 @@ func (q *Queries) ListCourses(ctx context.Context, db DBTX, arg ListCoursesParam
 	return items, nil
 }
 
+const listProductsByIDs = `-- name: ListProductsByIDs :many
+SELECT p.id, p.product_class, p.course_id, p.title, p.expires, p.certificate_type, p.id_verification_required, p.course_key, p.credit_provider, p.credit_hours, p.seat_type, p.created_at, p.updated_at, s.id, s.product_id, s.partner_sku, s.price, s.price_currency, s.created_at, s.updated_at
+FROM products p JOIN stock_records s ON s.product_id = p.id
+WHERE p.id = ANY($1::bigint[])
+ORDER BY p.id
+`
+
+type ListProductsByIDsRow struct {
+	Product     Product
+	StockRecord StockRecord
+}
+
+func (q *Queries) ListProductsByIDs(ctx context.Context, db DBTX, ids []int64) ([]ListProductsByIDsRow, error) {
+	rows, err := db.Query(ctx, listProductsByIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListProductsByIDsRow{}
+	for rows.Next() {
+		var i ListProductsByIDsRow
+		if err := rows.Scan(
+			&i.Product.ID,
+			&i.Product.ProductClass,
+			&i.Product.CourseID,
+			&i.Product.Title,
+			&i.Product.Expires,
+			&i.Product.CertificateType,
+			&i.Product.IDVerificationRequired,
+			&i.Product.CourseKey,
+			&i.Product.CreditProvider,
+			&i.Product.CreditHours,
+			&i.Product.SeatType,
+			&i.Product.CreatedAt,
+			&i.Product.UpdatedAt,
+			&i.StockRecord.ID,
+			&i.StockRecord.ProductID,
+			&i.StockRecord.PartnerSku,
+			&i.StockRecord.Price,
+			&i.StockRecord.PriceCurrency,
+			&i.StockRecord.CreatedAt,
+			&i.StockRecord.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listProductsOfCourses = `-- name: ListProductsOfCourses :many
 SELECT p.id, p.product_class, p.course_id, p.title, p.expires, p.certificate_type, p.id_verification_required, p.course_key, p.credit_provider, p.credit_hours, p.seat_type, p.created_at, p.updated_at, s.id, s.product_id, s.partner_sku, s.price, s.price_currency, s.created_at, s.updated_at
 FROM products p JOIN stock_records s ON s.product_id = p.id
@@ -401,6 +454,64 @@ func (q *Queries) ListProductsWithStock(ctx context.Context, db DBTX, arg ListPr
 	items := []ListProductsWithStockRow{}
 	for rows.Next() {
 		var i ListProductsWithStockRow
+		if err := rows.Scan(
+			&i.Product.ID,
+			&i.Product.ProductClass,
+			&i.Product.CourseID,
+			&i.Product.Title,
+			&i.Product.Expires,
+			&i.Product.CertificateType,
+			&i.Product.IDVerificationRequired,
+			&i.Product.CourseKey,
+			&i.Product.CreditProvider,
+			&i.Product.CreditHours,
+			&i.Product.SeatType,
+			&i.Product.CreatedAt,
+			&i.Product.UpdatedAt,
+			&i.StockRecord.ID,
+			&i.StockRecord.ProductID,
+			&i.StockRecord.PartnerSku,
+			&i.StockRecord.Price,
+			&i.StockRecord.PriceCurrency,
+			&i.StockRecord.CreatedAt,
+			&i.StockRecord.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSeatsOfTypes = `-- name: ListSeatsOfTypes :many
+SELECT p.id, p.product_class, p.course_id, p.title, p.expires, p.certificate_type, p.id_verification_required, p.course_key, p.credit_provider, p.credit_hours, p.seat_type, p.created_at, p.updated_at, s.id, s.product_id, s.partner_sku, s.price, s.price_currency, s.created_at, s.updated_at
+FROM products p JOIN stock_records s ON s.product_id = p.id
+WHERE p.product_class = 'Seat' AND p.certificate_type = ANY($1::text[])
+ORDER BY p.id LIMIT $2
+`
+
+type ListSeatsOfTypesParams struct {
+	SeatTypes []string
+	PageLimit int32
+}
+
+type ListSeatsOfTypesRow struct {
+	Product     Product
+	StockRecord StockRecord
+}
+
+func (q *Queries) ListSeatsOfTypes(ctx context.Context, db DBTX, arg ListSeatsOfTypesParams) ([]ListSeatsOfTypesRow, error) {
+	rows, err := db.Query(ctx, listSeatsOfTypes, arg.SeatTypes, arg.PageLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSeatsOfTypesRow{}
+	for rows.Next() {
+		var i ListSeatsOfTypesRow
 		if err := rows.Scan(
 			&i.Product.ID,
 			&i.Product.ProductClass,
