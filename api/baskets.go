@@ -75,6 +75,8 @@ type basketVoucherResponse struct {
 	Code  string `json:"code"`
 	Name  string `json:"name"`
 	Usage string `json:"usage"`
+	// IsAvailable is false when the code can no longer be used (it is then not applied).
+	IsAvailable bool `json:"is_available"`
 }
 
 // basketResponse is a basket on the wire.
@@ -105,22 +107,36 @@ func toAppliedOffers(applied []commerce.AppliedOffer) []appliedOfferResponse {
 	return out
 }
 
-// priceBasket prices a basket with its voucher and the site offers, for its owner.
-func (s *Server) priceBasket(ctx context.Context, b commerce.Basket) (commerce.Pricing, *commerce.Voucher, error) {
+// priceBasket prices a basket with its voucher and the site offers, for its owner. A voucher
+// that is no longer active or available to the owner is shown but not applied (checkout would
+// refuse it). The basket's own reservations (a frozen basket) do not count against it.
+func (s *Server) priceBasket(ctx context.Context, b commerce.Basket) (commerce.Pricing, *commerce.Voucher, bool, error) {
 	voucher, err := s.store.BasketVoucher(ctx, b.ID)
 	if err != nil {
-		return commerce.Pricing{}, nil, err
+		return commerce.Pricing{}, nil, false, err
 	}
 	owner, err := s.store.UserByUsername(ctx, b.OwnerUsername)
 	if err != nil {
-		return commerce.Pricing{}, nil, err
+		return commerce.Pricing{}, nil, false, err
 	}
-	pricing, err := s.store.Price(ctx, commerce.PricingRequest{Lines: commerce.PriceLines(b.Lines), Voucher: voucher, Buyer: &owner})
-	return pricing, voucher, err
+	usable := voucher != nil
+	if usable {
+		uses, err := s.store.VoucherUses(ctx, voucher.ID, owner.ID, b.ID)
+		if err != nil {
+			return commerce.Pricing{}, nil, false, err
+		}
+		usable = voucher.IsActive(s.now()) && voucher.AvailabilityProblem(uses, false) == ""
+	}
+	req := commerce.PricingRequest{Lines: commerce.PriceLines(b.Lines), Buyer: &owner, BasketID: b.ID}
+	if usable {
+		req.Voucher = voucher
+	}
+	pricing, err := s.store.Price(ctx, req)
+	return pricing, voucher, usable, err
 }
 
 func (s *Server) toBasketResponse(ctx context.Context, b commerce.Basket) (basketResponse, error) {
-	pricing, voucher, err := s.priceBasket(ctx, b)
+	pricing, voucher, usable, err := s.priceBasket(ctx, b)
 	if err != nil {
 		return basketResponse{}, fmt.Errorf("price basket %d: %w", b.ID, err)
 	}
@@ -132,7 +148,7 @@ func (s *Server) toBasketResponse(ctx context.Context, b commerce.Basket) (baske
 		Lines: make([]basketLineResponse, len(b.Lines)), Offers: toAppliedOffers(pricing.Offers),
 	}
 	if voucher != nil {
-		out.Voucher = &basketVoucherResponse{ID: voucher.ID, Code: voucher.Code, Name: voucher.Name, Usage: string(voucher.Usage)}
+		out.Voucher = &basketVoucherResponse{ID: voucher.ID, Code: voucher.Code, Name: voucher.Name, Usage: string(voucher.Usage), IsAvailable: usable}
 	}
 	for i, l := range b.Lines {
 		line := basketLineResponse{
@@ -376,7 +392,7 @@ func (s *Server) calculate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	voucher := s.calculationVoucher(ctx, c.Query("code"), buyer)
+	voucher := s.calculationVoucher(ctx, c.Query("code"), lines, buyer)
 	pricing, err := s.store.Price(ctx, commerce.PricingRequest{Lines: lines, Voucher: voucher, Buyer: buyer})
 	if err != nil {
 		s.fail(c, err)

@@ -41,6 +41,7 @@ type Store interface {
 	Price(ctx context.Context, req commerce.PricingRequest) (commerce.Pricing, error)
 	FillOfferUsage(ctx context.Context, offers []commerce.Offer, userID int64) error
 	VoucherByCode(ctx context.Context, code string) (commerce.Voucher, error)
+	CachedVoucherByCode(ctx context.Context, code string) (commerce.Voucher, error)
 	VoucherUses(ctx context.Context, voucherID, userID, basketID int64) (commerce.VoucherUses, error)
 	Vouchers(ctx context.Context, code string, page commerce.Page) ([]commerce.Voucher, int64, error)
 	SetBasketVoucher(ctx context.Context, basketID, voucherID int64) error

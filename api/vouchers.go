@@ -154,6 +154,10 @@ func (s *Server) removeVoucher(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if b.Status != commerce.BasketOpen {
+		s.fail(c, voucherError("Basket [%d] is %s; coupons apply to open baskets only.", b.ID, b.Status))
+		return
+	}
 	ctx := c.Request.Context()
 	v, err := s.store.VoucherByCode(ctx, c.Param("code"))
 	if err == nil {
@@ -181,13 +185,19 @@ func (s *Server) answerBasket(c *gin.Context, id int64) {
 }
 
 // calculationVoucher returns the voucher of a code for calculate, or nil when the code is empty,
-// unknown, not active or not available to the buyer: an invalid code is ignored, as edX does.
-func (s *Server) calculationVoucher(ctx context.Context, code string, buyer *commerce.User) *commerce.Voucher {
+// unknown, not active, not for these lines or not available to the buyer: an invalid code is
+// ignored, as edX does.
+func (s *Server) calculationVoucher(ctx context.Context, code string, lines []commerce.PriceLine, buyer *commerce.User) *commerce.Voucher {
 	if strings.TrimSpace(code) == "" {
 		return nil
 	}
-	v, err := s.store.VoucherByCode(ctx, code)
+	v, err := s.store.CachedVoucherByCode(ctx, code)
 	if err != nil || !v.IsActive(s.now()) {
+		return nil
+	}
+	if !slices.ContainsFunc(v.Offers, func(o commerce.Offer) bool {
+		return slices.ContainsFunc(lines, o.Range.Contains)
+	}) {
 		return nil
 	}
 	uses := commerce.VoucherUses{}

@@ -19,6 +19,8 @@ type PricingRequest struct {
 	Lines   []PriceLine
 	Voucher *Voucher
 	Buyer   *User
+	// BasketID, when set, leaves the basket's own reservations out of the offers' usage.
+	BasketID int64
 }
 
 // PricedLine is a line with the discount the offers gave it.

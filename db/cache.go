@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,15 @@ type cache struct {
 
 	usersMu sync.RWMutex
 	users   map[string]userEntry
+
+	vouchersMu sync.RWMutex
+	vouchers   map[string]voucherEntry
+}
+
+type voucherEntry struct {
+	voucher  commerce.Voucher
+	version  int64
+	loadedAt time.Time
 }
 
 type productEntry struct {
@@ -60,7 +70,7 @@ type offerSnapshot struct {
 }
 
 func newCache() *cache {
-	return &cache{products: map[string]productEntry{}, users: map[string]userEntry{}}
+	return &cache{products: map[string]productEntry{}, users: map[string]userEntry{}, vouchers: map[string]voucherEntry{}}
 }
 
 // invalidate makes every cached catalog and offer read stale.
@@ -166,6 +176,30 @@ func (s *Store) CachedProductsBySKU(ctx context.Context, skus []string) (map[str
 	}
 	s.cache.productsMu.Unlock()
 	return out, nil
+}
+
+// CachedVoucherByCode is VoucherByCode served from the cache when it is fresh. Its usage
+// counters may be stale; limits are checked from redemptions, not from them.
+func (s *Store) CachedVoucherByCode(ctx context.Context, code string) (commerce.Voucher, error) {
+	key := strings.ToUpper(strings.TrimSpace(code))
+	version := s.cache.version.Load()
+	s.cache.vouchersMu.RLock()
+	e, ok := s.cache.vouchers[key]
+	s.cache.vouchersMu.RUnlock()
+	if ok && s.cache.fresh(e.version, e.loadedAt) {
+		return e.voucher, nil
+	}
+	v, err := s.VoucherByCode(ctx, key)
+	if err != nil {
+		return v, err
+	}
+	s.cache.vouchersMu.Lock()
+	if len(s.cache.vouchers) > 100000 {
+		s.cache.vouchers = map[string]voucherEntry{}
+	}
+	s.cache.vouchers[key] = voucherEntry{voucher: v, version: version, loadedAt: time.Now()}
+	s.cache.vouchersMu.Unlock()
+	return v, nil
 }
 
 func claimsKey(c commerce.UserClaims) string {

@@ -42,7 +42,7 @@ func (s *Store) Price(ctx context.Context, req commerce.PricingRequest) (commerc
 		if req.Buyer != nil {
 			userID = req.Buyer.ID
 		}
-		if err := s.offerUsage(ctx, s.pool, limited, userID, 0); err != nil {
+		if err := s.offerUsage(ctx, s.pool, limited, userID, req.BasketID); err != nil {
 			return commerce.Pricing{}, err
 		}
 		for j, i := range limitedIdx {
@@ -176,13 +176,39 @@ func (s *Store) consume(ctx context.Context, tx pgx.Tx, c commerce.Checkout, ord
 	if _, err := s.q.ConsumeRedemptions(ctx, tx, c.BasketID); err != nil {
 		return interpretError(fmt.Errorf("consume redemptions of basket %d: %w", c.BasketID, err))
 	}
+	var offerIDs, voucherIDs []int64
+	for _, a := range c.Discounts {
+		offerIDs = append(offerIDs, a.OfferID)
+		if a.VoucherID != 0 {
+			voucherIDs = append(voucherIDs, a.VoucherID)
+		}
+	}
+	liveOffers, err := s.q.ExistingOfferIDs(ctx, tx, offerIDs)
+	if err != nil {
+		return interpretError(fmt.Errorf("offers of order %s: %w", c.OrderNumber, err))
+	}
+	liveVouchers, err := s.q.ExistingVoucherIDs(ctx, tx, voucherIDs)
+	if err != nil {
+		return interpretError(fmt.Errorf("vouchers of order %s: %w", c.OrderNumber, err))
+	}
 	vouchers := map[int64]bool{}
 	for _, a := range c.Discounts {
-		if err := s.q.RecordOfferUsage(ctx, tx, dbgen.RecordOfferUsageParams{ID: a.OfferID, Frequency: int32(a.Frequency), Amount: a.Amount}); err != nil {
-			return interpretError(fmt.Errorf("record usage of offer %d: %w", a.OfferID, err))
+		// An offer or voucher deleted while the learner paid: the order keeps the discount by
+		// name and code (the learner paid the discounted price), without the links.
+		if !slices.Contains(liveOffers, a.OfferID) {
+			a.OfferID = 0
 		}
-		p := dbgen.CreateOrderDiscountParams{OrderID: orderID, OfferID: &a.OfferID, OfferName: a.Name, VoucherCode: a.VoucherCode,
+		if !slices.Contains(liveVouchers, a.VoucherID) {
+			a.VoucherID = 0
+		}
+		p := dbgen.CreateOrderDiscountParams{OrderID: orderID, OfferName: a.Name, VoucherCode: a.VoucherCode,
 			BenefitType: string(a.BenefitType), BenefitValue: a.BenefitValue, Frequency: int32(a.Frequency), Amount: a.Amount}
+		if a.OfferID != 0 {
+			p.OfferID = &a.OfferID
+			if err := s.q.RecordOfferUsage(ctx, tx, dbgen.RecordOfferUsageParams{ID: a.OfferID, Frequency: int32(a.Frequency), Amount: a.Amount}); err != nil {
+				return interpretError(fmt.Errorf("record usage of offer %d: %w", a.OfferID, err))
+			}
+		}
 		if a.VoucherID != 0 {
 			p.VoucherID = &a.VoucherID
 			if !vouchers[a.VoucherID] {

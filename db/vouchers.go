@@ -183,10 +183,6 @@ func (s *Store) CreateCoupon(ctx context.Context, partner string, spec commerce.
 			Benefit:               commerce.Benefit{Type: spec.BenefitType, Value: spec.BenefitValue, MaxAffectedItems: 1},
 			MaxGlobalApplications: spec.MaxUses, EmailDomains: spec.EmailDomains,
 		}
-		if spec.VoucherType == commerce.SingleUse {
-			one := 1
-			offer.MaxGlobalApplications = &one
-		}
 		var shared int64
 		for n := 1; n <= spec.Quantity; n++ {
 			offerID := shared
@@ -310,15 +306,32 @@ func (s *Store) couponFromRows(ctx context.Context, c dbgen.Coupon, p dbgen.Prod
 		return out, interpretError(fmt.Errorf("offers of coupon %d: %w", c.ProductID, err))
 	}
 	if len(offerIDs) > 0 {
-		offers, err := s.offersWithRanges(ctx, s.pool, offerIDs[:1])
+		offers, err := s.offersWithRanges(ctx, s.pool, offerIDs)
 		if err != nil {
 			return out, err
 		}
+		links, err := s.q.ListCouponVoucherOffers(ctx, s.pool, &c.ProductID)
+		if err != nil {
+			return out, interpretError(fmt.Errorf("offers of the vouchers of coupon %d: %w", c.ProductID, err))
+		}
+		byID := map[int64]commerce.Offer{}
+		for _, o := range offers {
+			byID[o.ID] = o
+		}
+		index := map[int64]int{}
+		for i, v := range out.Vouchers {
+			index[v.ID] = i
+		}
+		for _, l := range links {
+			if i, ok := index[l.VoucherID]; ok {
+				o := byID[l.OfferID]
+				o.VoucherID, o.VoucherCode = out.Vouchers[i].ID, out.Vouchers[i].Code
+				out.Vouchers[i].Offers = append(out.Vouchers[i].Offers, o)
+			}
+		}
 		o := offers[0]
 		out.BenefitType, out.BenefitValue, out.EmailDomains, out.SeatTypes = o.Benefit.Type, o.Benefit.Value, o.EmailDomains, o.Range.SeatTypes
-		if out.VoucherType != commerce.SingleUse {
-			out.MaxUses = o.MaxGlobalApplications
-		}
+		out.MaxUses = o.MaxGlobalApplications
 		if len(o.Range.ProductIDs) > 0 {
 			if out.StockRecordIDs, err = s.q.StockRecordIDsOfProducts(ctx, s.pool, o.Range.ProductIDs); err != nil {
 				return out, interpretError(fmt.Errorf("stock records of coupon %d: %w", c.ProductID, err))
@@ -387,10 +400,6 @@ func (s *Store) UpdateCoupon(ctx context.Context, id int64, u commerce.CouponCha
 			}
 			if current.BenefitType == commerce.BenefitPercentage && value.GreaterThan(decimal.NewFromInt(100)) {
 				return commerce.FieldError("benefit_value", "A percentage is at most 100.")
-			}
-			if current.VoucherType == commerce.SingleUse {
-				one := 1
-				maxUses = &one
 			}
 			ids, err := s.q.ListCouponOfferIDs(ctx, tx, &id)
 			if err != nil {

@@ -31,6 +31,7 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer)
 		return err
 	}
 	store := db.NewStore(pool)
+	go store.ListenForChanges(ctx, logger)
 	courses, err := seedCatalog(ctx, store, cfg.PartnerShortCode, logger)
 	if err != nil {
 		return err

@@ -27,7 +27,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	handler, err := newAPIHandler(cfg, db.NewStore(pool), checkouts(cfg, tc), logger)
+	store := db.NewStore(pool)
+	go store.ListenForChanges(ctx, logger)
+	handler, err := newAPIHandler(cfg, store, checkouts(cfg, tc), logger)
 	if err != nil {
 		return err
 	}

@@ -80,3 +80,13 @@ VALUES (@order_id, sqlc.narg('offer_id'), @offer_name, sqlc.narg('voucher_id'), 
 
 -- name: ListOrderDiscounts :many
 SELECT * FROM order_discounts WHERE order_id = @order_id ORDER BY id;
+
+-- name: ExistingOfferIDs :many
+SELECT id FROM offers WHERE id = ANY(@ids::bigint[]);
+
+-- name: ExistingVoucherIDs :many
+SELECT id FROM vouchers WHERE id = ANY(@ids::bigint[]);
+
+-- name: ListCouponVoucherOffers :many
+SELECT vo.voucher_id, vo.offer_id FROM voucher_offers vo JOIN vouchers v ON v.id = vo.voucher_id
+WHERE v.coupon_id = @coupon_id;

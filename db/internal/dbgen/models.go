@@ -190,3 +190,8 @@ type Voucher struct {
 	TotalDiscount      decimal.Decimal
 	CreatedAt          time.Time
 }
+
+type VoucherOffer struct {
+	VoucherID int64
+	OfferID   int64
+}

@@ -217,6 +217,54 @@ func (q *Queries) DeleteBasketVoucher(ctx context.Context, db DBTX, arg DeleteBa
 	return result.RowsAffected(), nil
 }
 
+const existingOfferIDs = `-- name: ExistingOfferIDs :many
+SELECT id FROM offers WHERE id = ANY($1::bigint[])
+`
+
+func (q *Queries) ExistingOfferIDs(ctx context.Context, db DBTX, ids []int64) ([]int64, error) {
+	rows, err := db.Query(ctx, existingOfferIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const existingVoucherIDs = `-- name: ExistingVoucherIDs :many
+SELECT id FROM vouchers WHERE id = ANY($1::bigint[])
+`
+
+func (q *Queries) ExistingVoucherIDs(ctx context.Context, db DBTX, ids []int64) ([]int64, error) {
+	rows, err := db.Query(ctx, existingVoucherIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getBasketVoucherID = `-- name: GetBasketVoucherID :one
 SELECT voucher_id FROM basket_vouchers WHERE basket_id = $1
 `
@@ -281,6 +329,31 @@ UPDATE vouchers SET num_basket_additions = num_basket_additions + 1 WHERE id = $
 func (q *Queries) IncrementVoucherBasketAdditions(ctx context.Context, db DBTX, id int64) error {
 	_, err := db.Exec(ctx, incrementVoucherBasketAdditions, id)
 	return err
+}
+
+const listCouponVoucherOffers = `-- name: ListCouponVoucherOffers :many
+SELECT vo.voucher_id, vo.offer_id FROM voucher_offers vo JOIN vouchers v ON v.id = vo.voucher_id
+WHERE v.coupon_id = $1
+`
+
+func (q *Queries) ListCouponVoucherOffers(ctx context.Context, db DBTX, couponID *int64) ([]VoucherOffer, error) {
+	rows, err := db.Query(ctx, listCouponVoucherOffers, couponID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []VoucherOffer{}
+	for rows.Next() {
+		var i VoucherOffer
+		if err := rows.Scan(&i.VoucherID, &i.OfferID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listOrderDiscounts = `-- name: ListOrderDiscounts :many

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Load test of GET /api/v2/baskets/calculate/ (docs/benchmarks.md). For each number of site
+# offers it fills a fresh database (2000 courses, the offers, 100000 vouchers), starts
+# `ecommerce serve` on it and runs wrk: random verified SKUs without a code, and one SKU with a
+# coupon code that applies to it (the worst case: the code's usage is read from PostgreSQL).
+#   scripts/bench-calculate.sh [offers ...]      default: 10 1000 10000
+# Needs wrk (apt-get install wrk) and the local PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OFFERS=("${@:-10 1000 10000}")
+read -r -a OFFERS <<<"${OFFERS[*]}"
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-4 8 16}
+PG="postgres://postgres@127.0.0.1:5432"
+go build -o .tools/bin/ecommerce ./cmd/ecommerce
+for n in "${OFFERS[@]}"; do
+  dbname="ecommerce_bench_$n"
+  dir=".tools/run/bench-$n"
+  psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $dbname" -c "CREATE DATABASE $dbname"
+  go run ./scripts/benchdata -database-url "$PG/$dbname?sslmode=disable" -courses 2000 -site-offers "$n" -vouchers 100000 -out "$dir" 2>&1 | sed 's/^/  /'
+  DATABASE_URL="$PG/$dbname?sslmode=disable" LOG_LEVEL=warn HTTP_ADDR=127.0.0.1:8140 .tools/bin/ecommerce serve >"$dir/serve.log" 2>&1 &
+  pid=$!
+  trap 'kill $pid 2>/dev/null || true' EXIT
+  sleep 1
+  token=$(.tools/bin/ecommerce token --username bench-learner)
+  code=$(cat "$dir/code.txt")
+  sku=$(psql -tA "$PG/$dbname" -c "SELECT s.partner_sku FROM vouchers v JOIN voucher_offers vo ON vo.voucher_id = v.id
+        JOIN offers o ON o.id = vo.offer_id JOIN range_products rp ON rp.range_id = o.range_id
+        JOIN stock_records s ON s.product_id = rp.product_id WHERE v.code = '$code'")
+  cat >"$dir/random.lua" <<LUA
+local skus = {}
+for line in io.lines("$dir/skus.txt") do skus[#skus + 1] = line end
+wrk.headers["Authorization"] = "JWT $token"
+request = function() return wrk.format("GET", "/api/v2/baskets/calculate/?sku=" .. skus[math.random(#skus)]) end
+LUA
+  cat >"$dir/code.lua" <<LUA
+wrk.headers["Authorization"] = "JWT $token"
+request = function() return wrk.format("GET", "/api/v2/baskets/calculate/?sku=$sku&code=$code") end
+LUA
+  wrk -t2 -c4 -d2s -s "$dir/random.lua" http://127.0.0.1:8140 >/dev/null # warm up
+  for script in random code; do
+    for c in $CONNECTIONS; do
+      result=$(wrk -t2 -c"$c" -d"$DURATION" --latency -s "$dir/$script.lua" http://127.0.0.1:8140)
+      rps=$(awk '/Requests\/sec/ {print $2}' <<<"$result")
+      p50=$(awk '$1 == "50%" {print $2}' <<<"$result")
+      p99=$(awk '$1 == "99%" {print $2}' <<<"$result")
+      errors=$(grep -c "Non-2xx" <<<"$result" || true)
+      printf "| %s | %s | %s | %s | %s | %s |%s\n" "$n" "$script" "$c" "$rps" "$p50" "$p99" "$([ "$errors" = 0 ] || echo ' non-2xx!')"
+    done
+  done
+  kill $pid
+  wait $pid 2>/dev/null || true
+  trap - EXIT
+  psql -q "$PG/postgres" -c "DROP DATABASE $dbname"
+done
