@@ -26,6 +26,7 @@ type Store interface {
 	SetLineFulfillment(ctx context.Context, number, sku string, status commerce.LineStatus, message string, attempts int) error
 	FinishFulfillment(ctx context.Context, number string) (commerce.Order, error)
 	MarkOrderFulfilled(ctx context.Context, number, note string) (commerce.Order, error)
+	CreateEnrollmentCodes(ctx context.Context, number, sku string) ([]commerce.Voucher, error)
 }
 
 // Enroller enrolls learners in the LMS; *lms.Client implements it.
@@ -170,6 +171,22 @@ func classify(err error) (commerce.LineStatus, string, bool) {
 		return commerce.LineConfigurationError, err.Error(), false
 	}
 	return commerce.LineServerError, err.Error(), true
+}
+
+// EnrollmentCodesInput is an enrollment-code line to fulfil.
+type EnrollmentCodesInput struct {
+	OrderNumber string `json:"order_number"`
+	SKU         string `json:"sku"`
+}
+
+// CreateEnrollmentCodes creates the codes an enrollment-code line bought (one single-use 100%
+// code per unit) and completes the line; idempotent.
+func (a *Activities) CreateEnrollmentCodes(ctx context.Context, in EnrollmentCodesInput) (int, error) {
+	codes, err := a.Store.CreateEnrollmentCodes(ctx, in.OrderNumber, in.SKU)
+	if err != nil {
+		return 0, fmt.Errorf("create enrollment codes of %s line %s: %w", in.OrderNumber, in.SKU, err)
+	}
+	return len(codes), nil
 }
 
 // FinishFulfillment sets the order Complete or Fulfillment Error from its lines.

@@ -87,7 +87,7 @@ func checkout(t *testing.T, s *db.Store, prices ...string) (commerce.User, comme
 		require.NoError(t, err)
 		products[i] = course.Products[0]
 	}
-	b, err := s.ReplaceOpenBasket(ctx, u.ID, products)
+	b, err := s.ReplaceOpenBasket(ctx, u.ID, commerce.OneOfEach(products...))
 	require.NoError(t, err)
 	c, _, _, err := s.FreezeBasket(ctx, b.ID, u, partner, "cybersource", func(c commerce.Checkout) (commerce.PaymentData, error) {
 		return commerce.PaymentData{Processor: "cybersource", PaymentPageURL: "https://pay.example.com/", FormData: map[string]string{"reference_number": c.OrderNumber}}, nil

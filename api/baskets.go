@@ -19,7 +19,8 @@ type basketCreateRequest struct {
 }
 
 type basketProduct struct {
-	SKU *string `json:"sku"`
+	SKU      *string `json:"sku"`
+	Quantity *int    `json:"quantity"`
 }
 
 // basketCreateResponse is edX's answer to a basket creation.
@@ -203,17 +204,25 @@ func (s *Server) createBasket(c *gin.Context) {
 		return
 	}
 	skus := make([]string, 0, len(req.Products))
-	seen := map[string]bool{}
-	for _, p := range req.Products {
+	quantities := map[string]int{}
+	for i, p := range req.Products {
 		if p.SKU == nil || strings.TrimSpace(*p.SKU) == "" {
 			s.fail(c, errMissingSKU)
 			return
 		}
 		sku := strings.TrimSpace(*p.SKU)
-		if !seen[sku] {
-			seen[sku] = true
+		q := 1
+		if p.Quantity != nil {
+			q = *p.Quantity
+			if q < 1 || q > commerce.MaxLineQuantity {
+				s.fail(c, commerce.FieldError(fmt.Sprintf("products[%d].quantity", i), "Must be from 1 to %d.", commerce.MaxLineQuantity))
+				return
+			}
+		}
+		if _, seen := quantities[sku]; !seen {
 			skus = append(skus, sku)
 		}
+		quantities[sku] = q
 	}
 	var proc PaymentProcessor
 	checkout := req.Checkout != nil && *req.Checkout
@@ -247,6 +256,12 @@ func (s *Server) createBasket(c *gin.Context) {
 			s.fail(c, errUnavailable(sku))
 			return
 		}
+		if quantities[sku] > 1 && p.Class != commerce.ClassEnrollmentCode {
+			s.fail(c, commerce.UserError(commerce.EInvalid,
+				fmt.Sprintf("Product with SKU [%s] is a %s; only enrollment codes can be bought in quantity.", sku, p.Class),
+				"You can buy one of this product at a time."))
+			return
+		}
 		products = append(products, p)
 		ids = append(ids, p.ID)
 	}
@@ -259,10 +274,10 @@ func (s *Server) createBasket(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	toAdd := products[:0:0]
+	var toAdd []commerce.BasketItem
 	for _, p := range products {
 		if !(purchased[p.ID] && p.Class == commerce.ClassSeat) {
-			toAdd = append(toAdd, p)
+			toAdd = append(toAdd, commerce.BasketItem{Product: p, Quantity: quantities[p.StockRecord.PartnerSKU]})
 		}
 	}
 	if len(toAdd) == 0 {

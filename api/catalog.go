@@ -123,6 +123,7 @@ func escapeCourseID(id string) string {
 // publicationRequest is the body of POST/PUT /api/v2/publication/.
 type publicationRequest struct {
 	ID                   *string              `json:"id"`
+	CreateEnrollmentCode *bool                `json:"create_or_activate_enrollment_code"`
 	UUID                 *string              `json:"uuid"`
 	Name                 *string              `json:"name"`
 	VerificationDeadline *string              `json:"verification_deadline"`
@@ -169,6 +170,7 @@ func toPublication(req publicationRequest, pathID string) (commerce.Publication,
 	if req.Products == nil {
 		return pub, commerce.FieldError("products", "This field is required.")
 	}
+	pub.CreateEnrollmentCode = req.CreateEnrollmentCode != nil && *req.CreateEnrollmentCode
 	for i, p := range req.Products {
 		seat, err := toSeatSpec(p, fmt.Sprintf("products[%d]", i))
 		if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/csv"
 	"net/http"
 	"slices"
 	"time"
@@ -18,6 +19,8 @@ type orderLineResponse struct {
 	LinePriceExclTax string              `json:"line_price_excl_tax"`
 	UnitPriceExclTax string              `json:"unit_price_excl_tax"`
 	Product          orderProductSummary `json:"product"`
+	// EnrollmentCodes are the codes an enrollment-code line created (empty for other lines).
+	EnrollmentCodes []string `json:"enrollment_codes"`
 }
 
 type orderProductSummary struct {
@@ -95,7 +98,11 @@ func (s *Server) toOrderResponse(c *gin.Context, o commerce.Order) orderResponse
 		line := orderLineResponse{
 			Title: l.Title, Quantity: l.Quantity, Description: l.Title, Status: string(l.Status),
 			LinePriceExclTax: commerce.FormatMoney(l.LinePrice), UnitPriceExclTax: commerce.FormatMoney(l.UnitPrice),
-			Product: orderProductSummary{ID: l.ProductID, URL: absoluteURL(c, "/api/v2/products/%d/", l.ProductID), Title: l.Title, PartnerSKU: l.SKU},
+			Product:         orderProductSummary{ID: l.ProductID, URL: absoluteURL(c, "/api/v2/products/%d/", l.ProductID), Title: l.Title, PartnerSKU: l.SKU},
+			EnrollmentCodes: []string{},
+		}
+		for _, v := range l.EnrollmentCodes {
+			line.EnrollmentCodes = append(line.EnrollmentCodes, v.Code)
 		}
 		if l.CourseID != "" {
 			id := l.CourseID
@@ -188,4 +195,30 @@ func (s *Server) fulfillOrder(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, s.toOrderResponse(c, o))
+}
+
+// enrollmentCodeCSV lets the buyer (or staff) download the enrollment codes of an order.
+func (s *Server) enrollmentCodeCSV(c *gin.Context) {
+	user, _ := currentUser(c)
+	number := c.Param("number")
+	o, err := s.store.Order(c.Request.Context(), number)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if o.UserID != user.ID && !user.IsStaff {
+		detail(c, http.StatusNotFound, "Not found.")
+		return
+	}
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", "attachment; filename=\"enrollment-codes-"+number+".csv\"")
+	c.Status(http.StatusOK)
+	w := csv.NewWriter(c.Writer)
+	_ = w.Write([]string{"code", "redeem_url", "course_id", "title", "expires"})
+	for _, l := range o.Lines {
+		for _, v := range l.EnrollmentCodes {
+			_ = w.Write([]string{v.Code, s.redeemURL(v.Code), l.CourseID, l.Title, v.End.UTC().Format(time.RFC3339)})
+		}
+	}
+	w.Flush()
 }

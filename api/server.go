@@ -25,7 +25,7 @@ type Store interface {
 	ProductsBySKU(ctx context.Context, skus []string) (map[string]commerce.Product, error)
 	StockRecordBySKU(ctx context.Context, sku string) (commerce.Product, error)
 	UpdatePrice(ctx context.Context, sku string, price commerce.StockRecord) (commerce.StockRecord, error)
-	ReplaceOpenBasket(ctx context.Context, ownerID int64, products []commerce.Product) (commerce.Basket, error)
+	ReplaceOpenBasket(ctx context.Context, ownerID int64, items []commerce.BasketItem) (commerce.Basket, error)
 	Basket(ctx context.Context, id int64) (commerce.Basket, error)
 	PurchasedProducts(ctx context.Context, userID int64, productIDs []int64) (map[int64]bool, error)
 	FreezeBasket(ctx context.Context, basketID int64, owner commerce.User, partner, processor string,
@@ -170,6 +170,7 @@ func NewHandler(cfg Config) http.Handler {
 	r.POST("/payment/cybersource/notify/", s.cybersourceNotify)
 	r.POST("/payment/cybersource/redirect/", s.cybersourceRedirect)
 	r.GET("/checkout/receipt/", s.receipt)
+	r.GET("/coupons/enrollment_code_csv/:number/", requireUser, s.enrollmentCodeCSV)
 	r.GET("/checkout/cancel-checkout/", s.cancelPage)
 	return r
 }

@@ -33,6 +33,15 @@ type Basket struct {
 	DateSubmitted *time.Time
 }
 
+// BasketItem is a product and how many of it to put in a basket.
+type BasketItem struct {
+	Product  Product
+	Quantity int
+}
+
+// MaxLineQuantity bounds the quantity of one basket line (enrollment codes bought in bulk).
+const MaxLineQuantity = 10000
+
 // BasketLine is one product in a basket, priced when it was added.
 type BasketLine struct {
 	ID        int64
@@ -113,4 +122,13 @@ func BasketIDFromOrderNumber(number string) (int64, error) {
 // LinePrice is the line's price before discounts: unit price times quantity.
 func (l BasketLine) LinePrice() decimal.Decimal {
 	return l.UnitPrice.Mul(decimal.NewFromInt(int64(l.Quantity)))
+}
+
+// OneOfEach makes basket items of one unit of each product.
+func OneOfEach(products ...Product) []BasketItem {
+	out := make([]BasketItem, len(products))
+	for i, p := range products {
+		out[i] = BasketItem{Product: p, Quantity: 1}
+	}
+	return out
 }

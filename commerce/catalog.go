@@ -131,6 +131,11 @@ func (p Product) Mode() string {
 	return mode
 }
 
+// SeatMode is the enrollment mode a seat spec grants.
+func SeatMode(s SeatSpec) string {
+	return Product{Class: ClassSeat, CertificateType: s.CertificateType, IDVerificationRequired: s.IDVerificationRequired}.Mode()
+}
+
 // SeatTitle is the title of a seat: "Seat in <course>", plus the certificate type when it has one.
 func SeatTitle(courseName, certificateType string) string {
 	if certificateType == "" {
@@ -173,7 +178,21 @@ type Publication struct {
 	Name                 string
 	VerificationDeadline *time.Time
 	Seats                []SeatSpec
+	// CreateEnrollmentCode asks for an Enrollment Code product for the course's first paid seat
+	// of an enrollment-code type (verified, professional, no-id-professional).
+	CreateEnrollmentCode bool
 }
+
+// EnrollmentCodeSeatTypes are the seat types enrollment codes are sold for, in order of preference.
+var EnrollmentCodeSeatTypes = []string{"verified", "professional", "no-id-professional"}
+
+// EnrollmentCodeTitle is the title of an enrollment code product.
+func EnrollmentCodeTitle(seatType, courseName string) string {
+	return fmt.Sprintf("Enrollment code for %s seat in %s", seatType, courseName)
+}
+
+// EnrollmentCodeValidity is how long the codes bought as enrollment codes stay valid (edX: 520 weeks).
+const EnrollmentCodeValidity = 520 * 7 * 24 * time.Hour
 
 // Validate checks the publication's invariants and names the first offending field.
 func (p Publication) Validate() error {

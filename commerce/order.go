@@ -75,6 +75,8 @@ type OrderLine struct {
 	Status                   LineStatus
 	FulfillmentAttempts      int
 	FulfillmentError         string
+	// EnrollmentCodes are the codes an enrollment-code line created at fulfillment.
+	EnrollmentCodes []Voucher
 }
 
 // PaymentSource is how an order was paid.

@@ -11,9 +11,9 @@ import (
 )
 
 // ReplaceOpenBasket empties the user's open basket (creating it if the user has none) and
-// fills it with one of each product at its current stock-record price, in one transaction.
-// A user has at most one open basket; concurrent calls serialise on it.
-func (s *Store) ReplaceOpenBasket(ctx context.Context, ownerID int64, products []commerce.Product) (commerce.Basket, error) {
+// fills it with the items at their current stock-record price, in one transaction. A user has
+// at most one open basket; concurrent calls serialise on it.
+func (s *Store) ReplaceOpenBasket(ctx context.Context, ownerID int64, items []commerce.BasketItem) (commerce.Basket, error) {
 	var basketID int64
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		b, err := s.lockOpenBasket(ctx, tx, ownerID)
@@ -24,9 +24,10 @@ func (s *Store) ReplaceOpenBasket(ctx context.Context, ownerID int64, products [
 		if err := s.q.DeleteBasketLines(ctx, tx, b.ID); err != nil {
 			return interpretError(fmt.Errorf("empty basket %d: %w", b.ID, err))
 		}
-		for _, p := range products {
+		for _, item := range items {
+			p := item.Product
 			err := s.q.CreateBasketLine(ctx, tx, dbgen.CreateBasketLineParams{
-				BasketID: b.ID, ProductID: p.ID, StockRecordID: p.StockRecord.ID, Quantity: 1,
+				BasketID: b.ID, ProductID: p.ID, StockRecordID: p.StockRecord.ID, Quantity: int32(max(item.Quantity, 1)),
 				PriceCurrency: p.StockRecord.Currency, Price: p.StockRecord.Price,
 			})
 			if err != nil {

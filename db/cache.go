@@ -15,9 +15,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// cacheTTL bounds how stale a cached read may be when no change notification arrives (another
-// writer while the listener reconnects).
-const cacheTTL = 5 * time.Second
+// cacheTTL bounds how stale a cached read may be when no listener hears about changes made by
+// other processes; listenedCacheTTL is the safety net while one does.
+const (
+	cacheTTL         = 5 * time.Second
+	listenedCacheTTL = 10 * time.Minute
+)
 
 // userCacheTTL is how long an authenticated user's row is trusted without asking the database.
 const userCacheTTL = time.Minute
@@ -27,9 +30,10 @@ const userCacheTTL = time.Minute
 // through this store invalidate it at once; writes elsewhere reach it through LISTEN
 // commerce_cache (triggers on the catalog and offer tables), and cacheTTL bounds the rest.
 type cache struct {
-	version atomic.Int64
-	mu      sync.Mutex // held while the offer snapshot reloads
-	offers  atomic.Pointer[offerSnapshot]
+	version   atomic.Int64
+	listening atomic.Bool
+	mu        sync.Mutex // held while the offer snapshot reloads
+	offers    atomic.Pointer[offerSnapshot]
 
 	productsMu sync.RWMutex
 	products   map[string]productEntry
@@ -77,7 +81,11 @@ func newCache() *cache {
 func (c *cache) invalidate() { c.version.Add(1) }
 
 func (c *cache) fresh(version int64, loadedAt time.Time) bool {
-	return version == c.version.Load() && time.Since(loadedAt) < cacheTTL
+	ttl := cacheTTL
+	if c.listening.Load() {
+		ttl = listenedCacheTTL
+	}
+	return version == c.version.Load() && time.Since(loadedAt) < ttl
 }
 
 // candidates returns the cached open site offers that may apply to the lines.
@@ -248,6 +256,8 @@ func (s *Store) listen(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	s.cache.invalidate() // changes made while we were not listening
+	s.cache.listening.Store(true)
+	defer s.cache.listening.Store(false)
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return fmt.Errorf("wait for notification: %w", err)

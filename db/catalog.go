@@ -47,6 +47,11 @@ func (s *Store) PublishCourse(ctx context.Context, partner string, pub commerce.
 			}
 			touched[id] = true
 		}
+		if pub.CreateEnrollmentCode {
+			if err := s.upsertEnrollmentCode(ctx, tx, partner, pub, existing); err != nil {
+				return err
+			}
+		}
 		// Seats left out of the publication keep their price but follow the course's name.
 		for _, row := range existing {
 			if touched[row.Product.ID] || row.Product.ProductClass != string(commerce.ClassSeat) {
@@ -64,6 +69,44 @@ func (s *Store) PublishCourse(ctx context.Context, partner string, pub commerce.
 	}
 	s.cache.invalidate()
 	return s.Course(ctx, pub.CourseID, true)
+}
+
+// upsertEnrollmentCode creates or updates the course's Enrollment Code product, sold at the price
+// of the first seat of an enrollment-code type, with the seat's expiry.
+func (s *Store) upsertEnrollmentCode(ctx context.Context, tx pgx.Tx, partner string, pub commerce.Publication, existing []dbgen.ListProductsOfCoursesRow) error {
+	var seat *commerce.SeatSpec
+	for _, t := range commerce.EnrollmentCodeSeatTypes {
+		for i := range pub.Seats {
+			if seat == nil && commerce.SeatMode(pub.Seats[i]) == t {
+				seat = &pub.Seats[i]
+			}
+		}
+	}
+	if seat == nil {
+		return commerce.FieldError("create_or_activate_enrollment_code", "Enrollment codes need a verified or professional seat.")
+	}
+	seatType := commerce.SeatMode(*seat)
+	title := commerce.EnrollmentCodeTitle(seatType, pub.Name)
+	for _, row := range existing {
+		if row.Product.ProductClass == string(commerce.ClassEnrollmentCode) && row.Product.SeatType == seatType {
+			if err := s.q.UpdateSeat(ctx, tx, dbgen.UpdateSeatParams{ID: row.Product.ID, Title: title, Expires: seat.Expires}); err != nil {
+				return interpretError(fmt.Errorf("update enrollment code %d: %w", row.Product.ID, err))
+			}
+			_, err := s.q.UpdateStockRecordPrice(ctx, tx, dbgen.UpdateStockRecordPriceParams{ID: row.StockRecord.ID, Price: seat.Price, PriceCurrency: seat.Currency})
+			return interpretError(err)
+		}
+	}
+	courseID := pub.CourseID
+	p, err := s.q.CreateProduct(ctx, tx, dbgen.CreateProductParams{
+		ProductClass: string(commerce.ClassEnrollmentCode), CourseID: &courseID, Title: title, Expires: seat.Expires,
+		IDVerificationRequired: seat.IDVerificationRequired, CourseKey: &courseID, SeatType: seatType,
+	})
+	if err != nil {
+		return interpretError(fmt.Errorf("create enrollment code of %s: %w", pub.CourseID, err))
+	}
+	sku := productSKU(fmt.Sprintf("%s %s %s", pub.CourseID, seatType, partner))
+	_, err = s.q.CreateStockRecord(ctx, tx, dbgen.CreateStockRecordParams{ProductID: p.ID, PartnerSku: sku, Price: seat.Price, PriceCurrency: seat.Currency})
+	return interpretError(err)
 }
 
 func (s *Store) upsertSeat(ctx context.Context, tx pgx.Tx, partner string, pub commerce.Publication, spec commerce.SeatSpec, existing []dbgen.ListProductsOfCoursesRow) (int64, error) {

@@ -306,6 +306,9 @@ func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order) error
 	for i, l := range lines {
 		o.Lines[i] = orderLineFromRow(l)
 	}
+	if err := s.attachEnrollmentCodes(ctx, o); err != nil {
+		return err
+	}
 	discounts, err := s.q.ListOrderDiscounts(ctx, s.pool, o.ID)
 	if err != nil {
 		return interpretError(fmt.Errorf("list discounts of order %s: %w", o.Number, err))

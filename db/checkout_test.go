@@ -233,7 +233,7 @@ func TestFreezeBasket(t *testing.T) {
 			if i == 0 {
 				c, _, _, freezeErr = s.FreezeBasket(ctx, b.ID, u, partner, "cybersource", bld.build)
 			} else {
-				replaced, replErr = s.ReplaceOpenBasket(ctx, u.ID, []commerce.Product{p[1], p[2]})
+				replaced, replErr = s.ReplaceOpenBasket(ctx, u.ID, commerce.OneOfEach(p[1], p[2]))
 			}
 		})
 		require.NoError(t, freezeErr)

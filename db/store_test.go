@@ -77,7 +77,7 @@ func (b *builder) build(c commerce.Checkout) (commerce.PaymentData, error) {
 // openBasket gives the user an open basket holding products.
 func openBasket(t *testing.T, s *db.Store, u commerce.User, products ...commerce.Product) commerce.Basket {
 	t.Helper()
-	b, err := s.ReplaceOpenBasket(context.Background(), u.ID, products)
+	b, err := s.ReplaceOpenBasket(context.Background(), u.ID, commerce.OneOfEach(products...))
 	require.NoError(t, err)
 	require.Equal(t, commerce.BasketOpen, b.Status)
 	require.Len(t, b.Lines, len(products))
@@ -228,7 +228,7 @@ func TestReplaceOpenBasket(t *testing.T) {
 		ids := make([]int64, calls)
 		errs := make([]error, calls)
 		parallel(calls, func(i int) {
-			b, err := s.ReplaceOpenBasket(ctx, u.ID, want[i])
+			b, err := s.ReplaceOpenBasket(ctx, u.ID, commerce.OneOfEach(want[i]...))
 			ids[i], errs[i] = b.ID, err
 		})
 		for i, err := range errs {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Load test of GET /api/v2/baskets/calculate/ (docs/benchmarks.md). For each number of site
 # offers it fills a fresh database (2000 courses, the offers, 100000 vouchers), starts
-# `ecommerce serve` on it and runs wrk: random verified SKUs without a code, and one SKU with a
-# coupon code that applies to it (the worst case: the code's usage is read from PostgreSQL).
+# `ecommerce serve` on it and measures two request mixes: random verified SKUs without a code,
+# and one SKU with a coupon code that applies to it (the code's usage is read from PostgreSQL):
+#   - vegeta at a constant RATE (default 5000 req/s): latency percentiles at that load;
+#   - wrk with 8 connections: the saturation throughput.
 #   scripts/bench-calculate.sh [offers ...]      default: 10 1000 10000
-# Needs wrk (apt-get install wrk) and the local PostgreSQL.
+# Needs wrk (apt-get install wrk), the local PostgreSQL; installs vegeta into .tools/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OFFERS=("${@:-10 1000 10000}")
@@ -12,13 +14,15 @@ read -r -a OFFERS <<<"${OFFERS[*]}"
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-4 8 16}
 PG="postgres://postgres@127.0.0.1:5432"
+RATE=${RATE:-5000}
 go build -o .tools/bin/ecommerce ./cmd/ecommerce
+[[ -x .tools/bin/vegeta ]] || GOBIN="$PWD/.tools/bin" go install github.com/tsenart/vegeta/v12@v12.12.0
 for n in "${OFFERS[@]}"; do
   dbname="ecommerce_bench_$n"
   dir=".tools/run/bench-$n"
   psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $dbname" -c "CREATE DATABASE $dbname"
   go run ./scripts/benchdata -database-url "$PG/$dbname?sslmode=disable" -courses 2000 -site-offers "$n" -vouchers 100000 -out "$dir" 2>&1 | sed 's/^/  /'
-  DATABASE_URL="$PG/$dbname?sslmode=disable" LOG_LEVEL=warn HTTP_ADDR=127.0.0.1:8140 .tools/bin/ecommerce serve >"$dir/serve.log" 2>&1 &
+  GOGC=${GOGC:-100} DATABASE_URL="$PG/$dbname?sslmode=disable" LOG_LEVEL=warn HTTP_ADDR=127.0.0.1:8140 .tools/bin/ecommerce serve >"$dir/serve.log" 2>&1 &
   pid=$!
   trap 'kill $pid 2>/dev/null || true' EXIT
   sleep 1
@@ -37,16 +41,18 @@ LUA
 wrk.headers["Authorization"] = "JWT $token"
 request = function() return wrk.format("GET", "/api/v2/baskets/calculate/?sku=$sku&code=$code") end
 LUA
-  wrk -t2 -c4 -d2s -s "$dir/random.lua" http://127.0.0.1:8140 >/dev/null # warm up
-  for script in random code; do
-    for c in $CONNECTIONS; do
-      result=$(wrk -t2 -c"$c" -d"$DURATION" --latency -s "$dir/$script.lua" http://127.0.0.1:8140)
-      rps=$(awk '/Requests\/sec/ {print $2}' <<<"$result")
-      p50=$(awk '$1 == "50%" {print $2}' <<<"$result")
-      p99=$(awk '$1 == "99%" {print $2}' <<<"$result")
-      errors=$(grep -c "Non-2xx" <<<"$result" || true)
-      printf "| %s | %s | %s | %s | %s | %s |%s\n" "$n" "$script" "$c" "$rps" "$p50" "$p99" "$([ "$errors" = 0 ] || echo ' non-2xx!')"
-    done
+  awk -v t="$token" '{print "GET http://127.0.0.1:8140/api/v2/baskets/calculate/?sku=" $1 "\nAuthorization: JWT " t "\n"}' "$dir/skus.txt" >"$dir/random.targets"
+  printf 'GET http://127.0.0.1:8140/api/v2/baskets/calculate/?sku=%s&code=%s\nAuthorization: JWT %s\n\n' "$sku" "$code" "$token" >"$dir/code.targets"
+  wrk -t2 -c4 -d3s -s "$dir/random.lua" http://127.0.0.1:8140 >/dev/null # warm up
+  for mix in random code; do
+    report=$(.tools/bin/vegeta attack -targets="$dir/$mix.targets" -rate="$RATE" -duration="$DURATION" -max-workers=64 | .tools/bin/vegeta report -type=text)
+    lat=$(awk '/^Latencies/ {print $NF}' <<<"$report")
+    read -r p50 p99 < <(awk '/^Latencies/ {gsub(",", ""); print $(NF-4), $(NF-1)}' <<<"$report")
+    ok=$(awk '/^Success/ {print $NF}' <<<"$report")
+    result=$(wrk -t2 -c8 -d"$DURATION" --latency -s "$dir/$mix.lua" http://127.0.0.1:8140)
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$result")
+    wp99=$(awk '$1 == "99%" {print $2}' <<<"$result")
+    printf "| %s | %s | %s req/s: p50 %s, p99 %s, max %s, success %s | %s req/s (p99 %s) |\n" "$n" "$mix" "$RATE" "$p50" "$p99" "$lat" "$ok" "$rps" "$wp99"
   done
   kill $pid
   wait $pid 2>/dev/null || true

@@ -263,7 +263,15 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 		}
 		var futures []pending
 		for i, l := range c.Lines {
-			if wf.status.Lines[i].Status == commerce.LineComplete || l.Class != commerce.ClassSeat {
+			if wf.status.Lines[i].Status == commerce.LineComplete {
+				continue
+			}
+			if l.Class == commerce.ClassEnrollmentCode {
+				f := workflow.ExecuteActivity(codesCtx(ctx), a.CreateEnrollmentCodes, activities.EnrollmentCodesInput{OrderNumber: c.OrderNumber, SKU: l.SKU})
+				futures = append(futures, pending{index: i, future: f})
+				continue
+			}
+			if l.Class != commerce.ClassSeat {
 				continue
 			}
 			f := workflow.ExecuteActivity(wf.enrollCtx(ctx), a.Enroll, activities.EnrollInput{
@@ -274,8 +282,7 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 		}
 		failures := map[string]string{}
 		for _, p := range futures {
-			var res activities.EnrollResult
-			if err := p.future.Get(ctx, &res); err != nil {
+			if err := p.future.Get(ctx, nil); err != nil {
 				status, msg := lineFailure(err)
 				failures[c.Lines[p.index].SKU] = msg
 				wf.status.Lines[p.index].Status = status
@@ -432,6 +439,15 @@ func (wf *checkout) enrollCtx(ctx workflow.Context) workflow.Context {
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrTypeLMSRejected},
 		},
+	})
+}
+
+// codesCtx creates enrollment codes: a database transaction, retried for a while.
+func codesCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
 

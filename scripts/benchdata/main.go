@@ -84,7 +84,7 @@ func run(ctx context.Context, url string, courses, siteOffers, vouchers int, out
 			Condition: commerce.Condition{Type: commerce.ConditionCount, Value: decimal.NewFromInt(1)},
 			Benefit:   commerce.Benefit{Type: commerce.BenefitPercentage, Value: decimal.NewFromInt(int64(5 + rng.IntN(26)))},
 		}
-		if i%200 == 199 { // a few offers on every verified seat
+		if i%200 == 199 && i < 1000 { // a few offers (at most five) on every verified seat
 			o.Range.SeatTypes = []string{"verified"}
 		} else {
 			for range 1 + rng.IntN(3) {
