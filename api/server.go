@@ -43,6 +43,7 @@ type Store interface {
 	VoucherByCode(ctx context.Context, code string) (commerce.Voucher, error)
 	CachedVoucherByCode(ctx context.Context, code string) (commerce.Voucher, error)
 	VoucherUses(ctx context.Context, voucherID, userID, basketID int64) (commerce.VoucherUses, error)
+	CachedVoucherUses(ctx context.Context, voucherID, userID int64) (commerce.VoucherUses, error)
 	Vouchers(ctx context.Context, code string, page commerce.Page) ([]commerce.Voucher, int64, error)
 	SetBasketVoucher(ctx context.Context, basketID, voucherID int64) error
 	RemoveBasketVoucher(ctx context.Context, basketID, voucherID int64) error

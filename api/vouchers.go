@@ -202,7 +202,7 @@ func (s *Server) calculationVoucher(ctx context.Context, code string, lines []co
 	}
 	uses := commerce.VoucherUses{}
 	if buyer != nil {
-		if uses, err = s.store.VoucherUses(ctx, v.ID, buyer.ID, 0); err != nil {
+		if uses, err = s.store.CachedVoucherUses(ctx, v.ID, buyer.ID); err != nil {
 			return nil
 		}
 	}

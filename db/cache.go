@@ -43,7 +43,18 @@ type cache struct {
 
 	vouchersMu sync.RWMutex
 	vouchers   map[string]voucherEntry
+
+	usesMu sync.RWMutex
+	uses   map[[2]int64]usesEntry
 }
+
+type usesEntry struct {
+	uses commerce.VoucherUses
+	at   time.Time
+}
+
+// usesTTL is how long calculate may reuse a voucher's usage (checkout reads it under a lock).
+const usesTTL = 2 * time.Second
 
 type voucherEntry struct {
 	voucher  commerce.Voucher
@@ -74,7 +85,7 @@ type offerSnapshot struct {
 }
 
 func newCache() *cache {
-	return &cache{products: map[string]productEntry{}, users: map[string]userEntry{}, vouchers: map[string]voucherEntry{}}
+	return &cache{products: map[string]productEntry{}, users: map[string]userEntry{}, vouchers: map[string]voucherEntry{}, uses: map[[2]int64]usesEntry{}}
 }
 
 // invalidate makes every cached catalog and offer read stale.
@@ -208,6 +219,36 @@ func (s *Store) CachedVoucherByCode(ctx context.Context, code string) (commerce.
 	s.cache.vouchers[key] = voucherEntry{voucher: v, version: version, loadedAt: time.Now()}
 	s.cache.vouchersMu.Unlock()
 	return v, nil
+}
+
+// CachedVoucherUses is VoucherUses (with no basket left out) reused for up to usesTTL, for
+// estimates such as calculate; checkout reads usage under a lock instead.
+func (s *Store) CachedVoucherUses(ctx context.Context, voucherID, userID int64) (commerce.VoucherUses, error) {
+	key := [2]int64{voucherID, userID}
+	s.cache.usesMu.RLock()
+	e, ok := s.cache.uses[key]
+	s.cache.usesMu.RUnlock()
+	if ok && time.Since(e.at) < usesTTL {
+		return e.uses, nil
+	}
+	uses, err := s.VoucherUses(ctx, voucherID, userID, 0)
+	if err != nil {
+		return uses, err
+	}
+	s.cache.usesMu.Lock()
+	if len(s.cache.uses) > 100000 {
+		s.cache.uses = map[[2]int64]usesEntry{}
+	}
+	s.cache.uses[key] = usesEntry{uses: uses, at: time.Now()}
+	s.cache.usesMu.Unlock()
+	return uses, nil
+}
+
+// forgetUses drops cached voucher usage after this store reserved, consumed or released some.
+func (c *cache) forgetUses() {
+	c.usesMu.Lock()
+	c.uses = map[[2]int64]usesEntry{}
+	c.usesMu.Unlock()
 }
 
 func claimsKey(c commerce.UserClaims) string {

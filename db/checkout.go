@@ -79,6 +79,7 @@ func (s *Store) FreezeBasket(ctx context.Context, basketID int64, owner commerce
 		if err := s.q.SetBasketStatus(ctx, tx, dbgen.SetBasketStatusParams{ID: basketID, Status: string(commerce.BasketFrozen)}); err != nil {
 			return interpretError(fmt.Errorf("freeze basket %d: %w", basketID, err))
 		}
+		s.cache.forgetUses()
 		_, err = s.q.CreateCheckout(ctx, tx, dbgen.CreateCheckoutParams{
 			BasketID: basketID, OrderNumber: checkout.OrderNumber, UserID: owner.ID, PaymentProcessor: processor,
 			PaymentPageUrl: data.PaymentPageURL, PaymentFormData: form, Snapshot: snapshot,
@@ -174,6 +175,7 @@ func (s *Store) ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, 
 		if open.ID == frozen.ID {
 			return nil
 		}
+		s.cache.forgetUses()
 		if _, err := s.q.ReleaseRedemptions(ctx, tx, frozen.ID); err != nil {
 			return interpretError(fmt.Errorf("release redemptions of basket %d: %w", frozen.ID, err))
 		}

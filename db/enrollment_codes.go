@@ -116,4 +116,3 @@ func (s *Store) attachEnrollmentCodes(ctx context.Context, o *commerce.Order) er
 	}
 	return nil
 }
-
