@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/coursecommerce/commerce/commerce"
@@ -319,9 +318,8 @@ func productPriceLines(products []commerce.Product) []commerce.PriceLine {
 // getBasket shows a basket to its owner or to staff; to anyone else it does not exist.
 func (s *Server) getBasket(c *gin.Context) {
 	user, _ := currentUser(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		detail(c, http.StatusNotFound, "Not found.")
+	id, ok := pathID(c)
+	if !ok {
 		return
 	}
 	b, err := s.store.Basket(c.Request.Context(), id)

@@ -360,9 +360,8 @@ func (s *Server) listProducts(c *gin.Context) {
 }
 
 func (s *Server) getProduct(c *gin.Context) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		detail(c, http.StatusNotFound, "Not found.")
+	id, ok := pathID(c)
+	if !ok {
 		return
 	}
 	p, err := s.store.Product(c.Request.Context(), id)

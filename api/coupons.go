@@ -248,7 +248,8 @@ func (s *Server) listCoupons(c *gin.Context) {
 	c.JSON(http.StatusOK, newPage(c, p, total, out))
 }
 
-func couponID(c *gin.Context) (int64, bool) {
+// pathID reads the positive integer id of the path; anything else is answered 404.
+func pathID(c *gin.Context) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		detail(c, http.StatusNotFound, "Not found.")
@@ -258,7 +259,7 @@ func couponID(c *gin.Context) (int64, bool) {
 }
 
 func (s *Server) getCoupon(c *gin.Context) {
-	id, ok := couponID(c)
+	id, ok := pathID(c)
 	if !ok {
 		return
 	}
@@ -273,7 +274,7 @@ func (s *Server) getCoupon(c *gin.Context) {
 // updateCoupon changes a coupon's title, category, note, dates, benefit value, max uses, email
 // domains or price; other fields are refused.
 func (s *Server) updateCoupon(c *gin.Context) {
-	id, ok := couponID(c)
+	id, ok := pathID(c)
 	if !ok {
 		return
 	}
@@ -335,7 +336,7 @@ func (s *Server) updateCoupon(c *gin.Context) {
 }
 
 func (s *Server) deleteCoupon(c *gin.Context) {
-	id, ok := couponID(c)
+	id, ok := pathID(c)
 	if !ok {
 		return
 	}
@@ -348,7 +349,7 @@ func (s *Server) deleteCoupon(c *gin.Context) {
 
 // couponCodes lists a coupon's codes as JSON, or as CSV with Accept: text/csv.
 func (s *Server) couponCodes(c *gin.Context) {
-	id, ok := couponID(c)
+	id, ok := pathID(c)
 	if !ok {
 		return
 	}

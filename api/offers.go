@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -207,9 +206,8 @@ func (s *Server) listOffers(c *gin.Context) {
 
 // siteOffer loads the site offer named in the path; voucher offers are managed as coupons.
 func (s *Server) siteOffer(c *gin.Context) (commerce.Offer, bool) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		detail(c, http.StatusNotFound, "Not found.")
+	id, ok := pathID(c)
+	if !ok {
 		return commerce.Offer{}, false
 	}
 	o, err := s.store.Offer(c.Request.Context(), id)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,9 +28,8 @@ func voucherError(format string, args ...any) error {
 // ownBasket loads a basket the caller owns (staff may act on any); others get 404.
 func (s *Server) ownBasket(c *gin.Context) (commerce.Basket, commerce.User, bool) {
 	user, _ := currentUser(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		detail(c, http.StatusNotFound, "Not found.")
+	id, ok := pathID(c)
+	if !ok {
 		return commerce.Basket{}, user, false
 	}
 	b, err := s.store.Basket(c.Request.Context(), id)
