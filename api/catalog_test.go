@@ -223,3 +223,11 @@ func TestCatalogReads(t *testing.T) {
 		require.Equal(t, false, body["products"].([]any)[0].(map[string]any)["is_available_to_buy"])
 	})
 }
+
+func TestHugePageNumbersAre400(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, path := range []string{"/api/v2/products/?page=2147485&page_size=1000", "/api/v2/courses/?page=9999999999"} {
+		requireStatus(t, h.do("GET", path, "", nil), http.StatusBadRequest)
+	}
+}

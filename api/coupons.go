@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -317,8 +318,8 @@ func (s *Server) updateCoupon(c *gin.Context) {
 			u.EmailDomains = &domains
 		}
 	}
-	if err == nil && u.MaxUses != nil && *u.MaxUses < 1 {
-		err = commerce.FieldError("max_uses", "Must be at least 1.")
+	if err == nil && u.MaxUses != nil && (*u.MaxUses < 1 || *u.MaxUses > math.MaxInt32) {
+		err = commerce.FieldError("max_uses", "Must be from 1 to %d.", math.MaxInt32)
 	}
 	if err == nil && u.BenefitValue != nil && !u.BenefitValue.IsPositive() {
 		err = commerce.FieldError("benefit_value", "Must be positive.")

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 
@@ -47,6 +48,9 @@ func parsePage(c *gin.Context) (pageRequest, error) {
 			return p, commerce.FieldError("page_size", "page_size must be an integer from 1 to %d.", maxPageSize)
 		}
 		p.size = n
+	}
+	if int64(p.number-1)*int64(p.size) > math.MaxInt32 {
+		return p, commerce.FieldError("page", "Invalid page %d.", p.number)
 	}
 	return p, nil
 }

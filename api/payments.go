@@ -101,7 +101,7 @@ func (s *Server) deliverPayment(ctx context.Context, n commerce.PaymentNotificat
 		if _, err := s.store.Order(ctx, n.OrderNumber); err == nil {
 			s.log.ErrorContext(ctx, "excessive payment: a second payment for an order already placed; refund it",
 				"order_number", n.OrderNumber, "transaction_id", n.TransactionID, "response_id", n.ResponseID)
-			return nil
+			return s.store.FlagExcessivePayment(ctx, n.OrderNumber, n.Processor, n.TransactionID, n.ResponseID)
 		} else if commerce.ErrorCodeOf(err) != commerce.ENotFound {
 			return err
 		}

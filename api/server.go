@@ -34,6 +34,7 @@ type Store interface {
 	CheckoutByOrderNumber(ctx context.Context, number string) (commerce.Checkout, commerce.PaymentData, error)
 	RecordProcessorResponse(ctx context.Context, r commerce.ProcessorResponse) (int64, error)
 	PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error)
+	FlagExcessivePayment(ctx context.Context, number, processor, reference string, responseID int64) error
 	Order(ctx context.Context, number string) (commerce.Order, error)
 	OrdersOfUser(ctx context.Context, userID int64, page commerce.Page) ([]commerce.Order, int64, error)
 

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -58,8 +59,8 @@ func (s CouponSpec) Validate() error {
 		return FieldError("quantity", "Must be from 1 to %d.", MaxCouponQuantity)
 	case s.MaxUses != nil && s.VoucherType == SingleUse:
 		return FieldError("max_uses", "A single-use coupon cannot have max_uses.")
-	case s.MaxUses != nil && *s.MaxUses < 1:
-		return FieldError("max_uses", "Must be at least 1.")
+	case s.MaxUses != nil && (*s.MaxUses < 1 || *s.MaxUses > math.MaxInt32):
+		return FieldError("max_uses", "Must be from 1 to %d.", math.MaxInt32)
 	case s.Start.IsZero():
 		return FieldError("start_datetime", "This field is required.")
 	case s.End.IsZero():

@@ -75,6 +75,8 @@ var (
 	ErrNotFound = &Error{Code: ENotFound, Message: "Not found."}
 	// ErrConflict is returned when a unique rule would be broken.
 	ErrConflict = &Error{Code: EConflict, Message: "The object conflicts with an existing one."}
+	// ErrInvalidInput is returned when the database refuses a value (a CHECK or a range).
+	ErrInvalidInput = &Error{Code: EInvalid, Message: "A value is out of range or breaks a rule."}
 	// ErrInvalidReference is returned when a referenced object does not exist.
 	ErrInvalidReference = &Error{Code: EInvalid, Message: "A referenced object does not exist."}
 	// ErrForgedMessage wraps a processor message whose signature does not verify.

@@ -2,6 +2,7 @@ package commerce
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -214,10 +215,19 @@ func (o Offer) Validate() error {
 	if slices.Contains(o.Range.SeatTypes, "credit") && len(o.Range.SeatTypes) > 1 {
 		return FieldError("course_seat_types", "Credit seats cannot be combined with other seat types.")
 	}
-	for field, v := range map[string]*int{"max_global_applications": o.MaxGlobalApplications, "max_user_applications": o.MaxUserApplications, "max_basket_applications": o.MaxBasketApplications} {
-		if v != nil && *v < 1 {
-			return FieldError(field, "Must be at least 1.")
+	for _, f := range []struct {
+		name string
+		v    *int
+	}{{"max_global_applications", o.MaxGlobalApplications}, {"max_user_applications", o.MaxUserApplications}, {"max_basket_applications", o.MaxBasketApplications}} {
+		if f.v != nil && (*f.v < 1 || *f.v > math.MaxInt32) {
+			return FieldError(f.name, "Must be from 1 to %d.", math.MaxInt32)
 		}
+	}
+	if o.Priority < math.MinInt32 || o.Priority > math.MaxInt32 {
+		return FieldError("priority", "Out of range.")
+	}
+	if o.Benefit.MaxAffectedItems < 0 || o.Benefit.MaxAffectedItems > math.MaxInt32 {
+		return FieldError("max_affected_items", "Out of range.")
 	}
 	if o.MaxDiscount != nil && o.MaxDiscount.IsNegative() {
 		return FieldError("max_discount", "Cannot be negative.")

@@ -167,6 +167,9 @@ func (s *Store) ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, 
 		if err != nil {
 			return interpretError(fmt.Errorf("lock basket %d: %w", frozenBasketID, err))
 		}
+		if frozen.Status != string(commerce.BasketFrozen) {
+			return fmt.Errorf("reopen basket %d: it is %s, not Frozen: %w", frozenBasketID, frozen.Status, commerce.ErrConflict)
+		}
 		open, err := s.lockOpenBasket(ctx, tx, frozen.OwnerID)
 		if err != nil {
 			return err
@@ -255,6 +258,22 @@ func processorName(c commerce.Checkout, p *commerce.Payment) string {
 		return "free"
 	}
 	return c.Processor
+}
+
+// FlagExcessivePayment records on the order that a second, different payment was accepted for
+// it (to refund) and marks its checkout NeedsAttention.
+func (s *Store) FlagExcessivePayment(ctx context.Context, number, processor, reference string, responseID int64) error {
+	return s.withTx(ctx, func(tx pgx.Tx) error {
+		order, err := s.q.LockOrderByNumber(ctx, tx, number)
+		if err != nil {
+			return interpretError(fmt.Errorf("lock order %s: %w", number, err))
+		}
+		if err := s.q.CreateOrderNote(ctx, tx, dbgen.CreateOrderNoteParams{OrderID: order.ID, NoteType: "Error",
+			Message: fmt.Sprintf("Excessive payment: %s transaction %s (processor response %d) paid for this order again; refund it.", processor, reference, responseID)}); err != nil {
+			return interpretError(fmt.Errorf("note on order %s: %w", number, err))
+		}
+		return interpretError(s.q.SetCheckoutStatus(ctx, tx, dbgen.SetCheckoutStatusParams{OrderNumber: number, Status: string(commerce.CheckoutNeedsAttention)}))
+	})
 }
 
 // PaymentRecorded reports whether a Paid event with this processor reference exists for the order.

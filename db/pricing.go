@@ -191,6 +191,13 @@ func (s *Store) consume(ctx context.Context, tx pgx.Tx, c commerce.Checkout, ord
 	if err != nil {
 		return interpretError(fmt.Errorf("vouchers of order %s: %w", c.OrderNumber, err))
 	}
+	// Lock in the order FreezeBasket does (vouchers, then offers by id) so the two never deadlock.
+	if _, err := s.q.LockVouchers(ctx, tx, liveVouchers); err != nil {
+		return interpretError(fmt.Errorf("lock vouchers of order %s: %w", c.OrderNumber, err))
+	}
+	if _, err := s.q.LockOffers(ctx, tx, liveOffers); err != nil {
+		return interpretError(fmt.Errorf("lock offers of order %s: %w", c.OrderNumber, err))
+	}
 	vouchers := map[int64]bool{}
 	for _, a := range c.Discounts {
 		// An offer or voucher deleted while the learner paid: the order keeps the discount by
@@ -223,6 +230,33 @@ func (s *Store) consume(ctx context.Context, tx pgx.Tx, c commerce.Checkout, ord
 		}
 		if err := s.q.CreateOrderDiscount(ctx, tx, p); err != nil {
 			return interpretError(fmt.Errorf("record discount of order %s: %w", c.OrderNumber, err))
+		}
+	}
+	return s.noteOveruse(ctx, tx, c, orderID, liveOffers, liveVouchers)
+}
+
+// noteOveruse leaves an order note for ops when placing the order took an offer or a single-use
+// voucher past its limit: a payment that arrived after its reservation was released (the order
+// is placed all the same: the learner paid the discounted price).
+func (s *Store) noteOveruse(ctx context.Context, tx pgx.Tx, c commerce.Checkout, orderID int64, offers, vouchers []int64) error {
+	over, err := s.q.OverusedOffers(ctx, tx, offers)
+	if err != nil {
+		return interpretError(fmt.Errorf("check offer limits of order %s: %w", c.OrderNumber, err))
+	}
+	for _, o := range over {
+		if err := s.q.CreateOrderNote(ctx, tx, dbgen.CreateOrderNoteParams{OrderID: orderID, NoteType: "Warning",
+			Message: fmt.Sprintf("Offer %q is now used beyond its global limit (a late payment placed this order).", o.Name)}); err != nil {
+			return interpretError(fmt.Errorf("note on order %s: %w", c.OrderNumber, err))
+		}
+	}
+	used, err := s.q.OverusedSingleUseVouchers(ctx, tx, vouchers)
+	if err != nil {
+		return interpretError(fmt.Errorf("check voucher limits of order %s: %w", c.OrderNumber, err))
+	}
+	for _, v := range used {
+		if err := s.q.CreateOrderNote(ctx, tx, dbgen.CreateOrderNoteParams{OrderID: orderID, NoteType: "Warning",
+			Message: fmt.Sprintf("Single-use code %s is now used by more than one order (a late payment placed this order).", v.Code)}); err != nil {
+			return interpretError(fmt.Errorf("note on order %s: %w", c.OrderNumber, err))
 		}
 	}
 	return nil

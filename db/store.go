@@ -40,8 +40,25 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // withTx runs fn in a transaction, committing when it returns nil and rolling back otherwise.
-// The rollback uses a context that a cancelled request cannot cut short.
+// The rollback uses a context that a cancelled request cannot cut short. A transaction that
+// PostgreSQL aborts as a deadlock or serialization failure is run again (fn must be repeatable).
 func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.tryTx(ctx, fn); !retryableTx(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// retryableTx reports whether a transaction failed as a deadlock or a serialization failure.
+func retryableTx(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return interpretError(fmt.Errorf("begin transaction: %w", err))
@@ -79,6 +96,10 @@ func interpretError(err error) error {
 			return fmt.Errorf("%w: %s (%v)", commerce.ErrConflict, pgErr.ConstraintName, err)
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("%w: %s (%v)", commerce.ErrInvalidReference, pgErr.ConstraintName, err)
+		case "40P01", "40001": // deadlock, serialization failure (after withTx's retries)
+			return fmt.Errorf("%w: %s (%v)", commerce.ErrConflict, pgErr.Code, err)
+		case "23514", "22003": // check violation, numeric out of range: input the API let through
+			return fmt.Errorf("%w: %s (%v)", commerce.ErrInvalidInput, pgErr.ConstraintName, err)
 		case "57P01", "57P02", "57P03", "53300": // shutdown, crash, cannot connect now, too many connections
 			return fmt.Errorf("%w (%v)", commerce.ErrUnavailable, err)
 		}

@@ -95,8 +95,13 @@ func (s *Store) Vouchers(ctx context.Context, code string, page commerce.Page) (
 // SetBasketVoucher puts the voucher on the basket, replacing any other (one voucher per basket).
 func (s *Store) SetBasketVoucher(ctx context.Context, basketID, voucherID int64) error {
 	return s.withTx(ctx, func(tx pgx.Tx) error {
-		if err := s.q.SetBasketVoucher(ctx, tx, dbgen.SetBasketVoucherParams{BasketID: basketID, VoucherID: voucherID}); err != nil {
+		n, err := s.q.SetBasketVoucher(ctx, tx, dbgen.SetBasketVoucherParams{BasketID: basketID, VoucherID: voucherID})
+		if err != nil {
 			return interpretError(fmt.Errorf("set voucher of basket %d: %w", basketID, err))
+		}
+		if n == 0 {
+			msg := fmt.Sprintf("Basket [%d] is no longer open; coupons apply to open baskets only.", basketID)
+			return commerce.UserError(commerce.EInvalid, msg, msg)
 		}
 		return interpretError(s.q.IncrementVoucherBasketAdditions(ctx, tx, voucherID))
 	})

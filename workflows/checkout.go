@@ -136,6 +136,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 	if err := workflow.ExecuteActivity(receiptCtx(ctx), a.SendReceipt, c.OrderNumber).Get(ctx, nil); err != nil {
 		wf.logger.Warn("receipt not sent", "error", err)
 	}
+	wf.drainLatePayments()
 	return wf.status, nil
 }
 
@@ -170,7 +171,13 @@ func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool)
 		sel.Select(ctx)
 		switch {
 		case expired:
+			if p := wf.lastChancePayment(ctx); p != nil {
+				return p, false
+			}
 			wf.endWithoutPayment(ctx, commerce.CheckoutPaymentExpired, "No payment arrived within "+wf.in.PaymentTimeout.String()+".")
+			if p := wf.lastChancePayment(ctx); p != nil {
+				return p, false
+			}
 			return nil, true
 		case gotOps:
 			if ops.Action == OpsMarkFulfilled && flagged != nil {
@@ -197,6 +204,10 @@ func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool)
 					wf.setState(ctx, commerce.CheckoutNeedsAttention, problem)
 					continue
 				}
+				if flagged != nil && flagged.Outcome == commerce.PaymentAccepted && flagged.TransactionID != n.TransactionID {
+					// The flagged payment took money too: it is excessive now (to refund).
+					wf.status.ExcessivePayments = append(wf.status.ExcessivePayments, flagged.TransactionID)
+				}
 				return wf.accept(n), false
 			case commerce.PaymentReview:
 				flagged = &n
@@ -210,7 +221,13 @@ func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool)
 					wf.logger.Info("payment attempt failed after a flagged accepted payment; still waiting for ops", "outcome", n.Outcome)
 					continue
 				}
+				if p := wf.lastChancePayment(ctx); p != nil {
+					return p, false
+				}
 				wf.endWithoutPayment(ctx, commerce.CheckoutPaymentDeclined, fmt.Sprintf("Payment %s: %s", n.Outcome, n.Message))
+				if p := wf.lastChancePayment(ctx); p != nil {
+					return p, false
+				}
 				return nil, true
 			}
 		}
@@ -343,23 +360,59 @@ func (wf *checkout) drainOps() OpsAction {
 	}
 }
 
+// lastChancePayment reads the notifications already delivered before the checkout ends without
+// payment: an accepted payment that pays for this checkout must never be dropped. It returns
+// that payment, or nil (other notifications are counted as ignored).
+func (wf *checkout) lastChancePayment(ctx workflow.Context) *commerce.Payment {
+	for {
+		var n commerce.PaymentNotification
+		if !wf.payCh.ReceiveAsync(&n) {
+			return nil
+		}
+		if n.Outcome == commerce.PaymentAccepted && mismatch(wf.in.Checkout, n) == "" {
+			wf.logger.Info("an accepted payment arrived as the checkout was ending; placing the order", "transaction_id", n.TransactionID)
+			wf.status.Payment = &PaymentStatus{Processor: n.Processor, TransactionID: n.TransactionID, Outcome: n.Outcome,
+				Amount: commerce.FormatMoney(n.Amount), Currency: n.Currency}
+			return wf.accept(n)
+		}
+		wf.status.IgnoredEvents++
+	}
+}
+
+// drainLatePayments handles the notifications still queued when the workflow completes.
+func (wf *checkout) drainLatePayments() {
+	for {
+		var n commerce.PaymentNotification
+		if !wf.payCh.ReceiveAsync(&n) {
+			return
+		}
+		wf.lateNotification(n)
+	}
+}
+
 // watchLatePayments reads payment notifications once the order's payment is accepted: repeats
 // are counted, and a different accepted payment is recorded as excessive (to refund).
 func (wf *checkout) watchLatePayments(ctx workflow.Context) {
+	for {
+		var n commerce.PaymentNotification
+		wf.payCh.Receive(ctx, &n)
+		wf.lateNotification(n)
+	}
+}
+
+// lateNotification counts a notification received after the order's payment, and records a
+// different accepted payment as excessive (to refund).
+func (wf *checkout) lateNotification(n commerce.PaymentNotification) {
 	paid := ""
 	if wf.status.Payment != nil {
 		paid = wf.status.Payment.TransactionID
 	}
-	for {
-		var n commerce.PaymentNotification
-		wf.payCh.Receive(ctx, &n)
-		if n.Outcome == commerce.PaymentAccepted && n.TransactionID != paid && !slices.Contains(wf.status.ExcessivePayments, n.TransactionID) {
-			wf.status.ExcessivePayments = append(wf.status.ExcessivePayments, n.TransactionID)
-			wf.logger.Error("excessive payment: a second accepted payment for this order; refund it", "transaction_id", n.TransactionID)
-			continue
-		}
-		wf.status.IgnoredEvents++
+	if n.Outcome == commerce.PaymentAccepted && n.TransactionID != paid && !slices.Contains(wf.status.ExcessivePayments, n.TransactionID) {
+		wf.status.ExcessivePayments = append(wf.status.ExcessivePayments, n.TransactionID)
+		wf.logger.Error("excessive payment: a second accepted payment for this order; refund it", "transaction_id", n.TransactionID)
+		return
 	}
+	wf.status.IgnoredEvents++
 }
 
 // lineFailure turns an enrollment failure into the line status edX would show.

@@ -738,3 +738,36 @@ func TestCheckout_SecondAcceptedPaymentIsExcessive(t *testing.T) {
 	assert.Equal(t, []string{"txn-2"}, st.ExcessivePayments)
 	assert.Equal(t, 1, st.IgnoredEvents, "the repeat of the excessive payment")
 }
+
+// An accepted payment delivered together with a decline of an earlier attempt is not dropped:
+// the order is placed (the learner also got a new basket, as after any late payment).
+func TestCheckout_AcceptedDeliveredWithADeclineIsPlaced(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	h.pay(2*time.Minute, notification("txn-1", commerce.PaymentDeclined), paid("txn-2"))
+	st := h.run()
+	assert.Equal(t, 1, h.count("PlaceOrder"))
+	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
+	assert.Equal(t, "txn-2", st.Payment.TransactionID)
+	assert.False(t, h.log.contains("unhandled signals"))
+}
+
+// An accepted payment arriving the instant the payment timer fires is not dropped.
+func TestCheckout_AcceptedAtTheTimeoutIsPlaced(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	h.pay(paymentTimeout, paid("txn-1"))
+	st := h.run()
+	assert.Equal(t, 1, h.count("PlaceOrder"))
+	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
+}
+
+// A correct payment after a mismatched one that also took money: the first is excessive.
+func TestCheckout_FlaggedPaymentBecomesExcessiveWhenAnotherPays(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	wrong := paid("txn-1")
+	wrong.Amount = money("1.00")
+	h.pay(time.Minute, wrong)
+	h.pay(2*time.Minute, paid("txn-2"))
+	st := h.run()
+	assert.Equal(t, "txn-2", st.Payment.TransactionID)
+	assert.Equal(t, []string{"txn-1"}, st.ExcessivePayments)
+}

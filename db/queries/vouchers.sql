@@ -49,8 +49,10 @@ ORDER BY id LIMIT @page_limit OFFSET @page_offset;
 -- name: CountVouchers :one
 SELECT count(*) FROM vouchers WHERE sqlc.narg('code')::text IS NULL OR code = sqlc.narg('code')::text;
 
--- name: SetBasketVoucher :exec
-INSERT INTO basket_vouchers (basket_id, voucher_id) VALUES (@basket_id, @voucher_id)
+-- name: SetBasketVoucher :execrows
+-- Only while the basket is open (FOR SHARE waits for a freeze in progress, then re-checks).
+INSERT INTO basket_vouchers (basket_id, voucher_id)
+SELECT b.id, @voucher_id FROM baskets b WHERE b.id = @basket_id AND b.status = 'Open' FOR SHARE
 ON CONFLICT (basket_id) DO UPDATE SET voucher_id = excluded.voucher_id, added_at = now();
 
 -- name: GetBasketVoucherID :one
@@ -90,3 +92,14 @@ SELECT id FROM vouchers WHERE id = ANY(@ids::bigint[]);
 -- name: ListCouponVoucherOffers :many
 SELECT vo.voucher_id, vo.offer_id FROM voucher_offers vo JOIN vouchers v ON v.id = vo.voucher_id
 WHERE v.coupon_id = @coupon_id;
+
+-- name: LockVouchers :many
+SELECT id FROM vouchers WHERE id = ANY(@ids::bigint[]) ORDER BY id FOR UPDATE;
+
+-- name: OverusedOffers :many
+-- Offers of the list used beyond their global limit.
+SELECT id, name FROM offers
+WHERE id = ANY(@ids::bigint[]) AND max_global_applications IS NOT NULL AND num_applications > max_global_applications;
+
+-- name: OverusedSingleUseVouchers :many
+SELECT id, code FROM vouchers WHERE id = ANY(@ids::bigint[]) AND usage = 'Single use' AND num_orders > 1;

@@ -483,6 +483,90 @@ func (q *Queries) LockVoucher(ctx context.Context, db DBTX, id int64) (Voucher, 
 	return i, err
 }
 
+const lockVouchers = `-- name: LockVouchers :many
+SELECT id FROM vouchers WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE
+`
+
+func (q *Queries) LockVouchers(ctx context.Context, db DBTX, ids []int64) ([]int64, error) {
+	rows, err := db.Query(ctx, lockVouchers, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const overusedOffers = `-- name: OverusedOffers :many
+SELECT id, name FROM offers
+WHERE id = ANY($1::bigint[]) AND max_global_applications IS NOT NULL AND num_applications > max_global_applications
+`
+
+type OverusedOffersRow struct {
+	ID   int64
+	Name string
+}
+
+// Offers of the list used beyond their global limit.
+func (q *Queries) OverusedOffers(ctx context.Context, db DBTX, ids []int64) ([]OverusedOffersRow, error) {
+	rows, err := db.Query(ctx, overusedOffers, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OverusedOffersRow{}
+	for rows.Next() {
+		var i OverusedOffersRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const overusedSingleUseVouchers = `-- name: OverusedSingleUseVouchers :many
+SELECT id, code FROM vouchers WHERE id = ANY($1::bigint[]) AND usage = 'Single use' AND num_orders > 1
+`
+
+type OverusedSingleUseVouchersRow struct {
+	ID   int64
+	Code string
+}
+
+func (q *Queries) OverusedSingleUseVouchers(ctx context.Context, db DBTX, ids []int64) ([]OverusedSingleUseVouchersRow, error) {
+	rows, err := db.Query(ctx, overusedSingleUseVouchers, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []OverusedSingleUseVouchersRow{}
+	for rows.Next() {
+		var i OverusedSingleUseVouchersRow
+		if err := rows.Scan(&i.ID, &i.Code); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recordVoucherUsage = `-- name: RecordVoucherUsage :exec
 UPDATE vouchers SET num_orders = num_orders + 1, total_discount = total_discount + $1 WHERE id = $2
 `
@@ -509,19 +593,24 @@ func (q *Queries) ReleaseRedemptions(ctx context.Context, db DBTX, basketID int6
 	return result.RowsAffected(), nil
 }
 
-const setBasketVoucher = `-- name: SetBasketVoucher :exec
-INSERT INTO basket_vouchers (basket_id, voucher_id) VALUES ($1, $2)
+const setBasketVoucher = `-- name: SetBasketVoucher :execrows
+INSERT INTO basket_vouchers (basket_id, voucher_id)
+SELECT b.id, $1 FROM baskets b WHERE b.id = $2 AND b.status = 'Open' FOR SHARE
 ON CONFLICT (basket_id) DO UPDATE SET voucher_id = excluded.voucher_id, added_at = now()
 `
 
 type SetBasketVoucherParams struct {
-	BasketID  int64
 	VoucherID int64
+	BasketID  int64
 }
 
-func (q *Queries) SetBasketVoucher(ctx context.Context, db DBTX, arg SetBasketVoucherParams) error {
-	_, err := db.Exec(ctx, setBasketVoucher, arg.BasketID, arg.VoucherID)
-	return err
+// Only while the basket is open (FOR SHARE waits for a freeze in progress, then re-checks).
+func (q *Queries) SetBasketVoucher(ctx context.Context, db DBTX, arg SetBasketVoucherParams) (int64, error) {
+	result, err := db.Exec(ctx, setBasketVoucher, arg.VoucherID, arg.BasketID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const voucherUses = `-- name: VoucherUses :one
