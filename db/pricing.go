@@ -215,6 +215,9 @@ func (s *Store) consume(ctx context.Context, tx pgx.Tx, c commerce.Checkout, ord
 			if err := s.q.RecordOfferUsage(ctx, tx, dbgen.RecordOfferUsageParams{ID: a.OfferID, Frequency: int32(a.Frequency), Amount: a.Amount}); err != nil {
 				return interpretError(fmt.Errorf("record usage of offer %d: %w", a.OfferID, err))
 			}
+			if err := s.q.ConsumeExhaustedOffer(ctx, tx, a.OfferID); err != nil {
+				return interpretError(fmt.Errorf("close offer %d: %w", a.OfferID, err))
+			}
 		}
 		if a.VoucherID != 0 {
 			p.VoucherID = &a.VoucherID

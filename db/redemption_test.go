@@ -96,3 +96,27 @@ func TestFreezeAndPlaceOrderOnOneCodeNeverFail(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// An offer whose global limit is reached by an order becomes Consumed.
+func TestOfferIsConsumedAtItsLimit(t *testing.T) {
+	t.Parallel()
+	s := dbtest.Store(t)
+	ctx := context.Background()
+	seat := newSeat(t, s, "40.00")
+	one := 1
+	v := couponCode(t, s, seat, commerce.MultiUse, &one)
+	u, b := basketWithCode(t, s, seat, v)
+	var bld builder
+	c, _, _, err := s.FreezeBasket(ctx, b.ID, u, partner, "cybersource", bld.build)
+	require.NoError(t, err)
+	offer, err := s.Offer(ctx, v.Offers[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, commerce.OfferOpen, offer.Status, "a reservation does not consume the offer")
+	_, _, err = s.PlaceOrder(ctx, c, paymentFor(c, "t"))
+	require.NoError(t, err)
+	offer, err = s.Offer(ctx, v.Offers[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, commerce.OfferConsumed, offer.Status)
+	require.Equal(t, 1, offer.NumApplications)
+	require.Equal(t, "20.00", commerce.FormatMoney(offer.TotalDiscount))
+}

@@ -72,9 +72,12 @@ UPDATE offers SET
     num_applications = num_applications + @frequency,
     total_discount = total_discount + @amount,
     num_orders = num_orders + 1,
-    status = CASE
-        WHEN status = 'Open' AND ((max_global_applications IS NOT NULL AND num_applications + @frequency >= max_global_applications)
-                              OR (max_discount IS NOT NULL AND total_discount + @amount >= max_discount)) THEN 'Consumed'
-        ELSE status END,
     updated_at = now()
 WHERE id = @id;
+
+-- name: ConsumeExhaustedOffer :exec
+-- An offer whose global limit or budget is reached becomes Consumed (its terms change: caches hear of it).
+UPDATE offers SET status = 'Consumed'
+WHERE id = @id AND status = 'Open'
+  AND ((max_global_applications IS NOT NULL AND num_applications >= max_global_applications)
+    OR (max_discount IS NOT NULL AND total_discount >= max_discount));

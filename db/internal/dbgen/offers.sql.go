@@ -28,6 +28,19 @@ func (q *Queries) AddRangeProducts(ctx context.Context, db DBTX, arg AddRangePro
 	return err
 }
 
+const consumeExhaustedOffer = `-- name: ConsumeExhaustedOffer :exec
+UPDATE offers SET status = 'Consumed'
+WHERE id = $1 AND status = 'Open'
+  AND ((max_global_applications IS NOT NULL AND num_applications >= max_global_applications)
+    OR (max_discount IS NOT NULL AND total_discount >= max_discount))
+`
+
+// An offer whose global limit or budget is reached becomes Consumed (its terms change: caches hear of it).
+func (q *Queries) ConsumeExhaustedOffer(ctx context.Context, db DBTX, id int64) error {
+	_, err := db.Exec(ctx, consumeExhaustedOffer, id)
+	return err
+}
+
 const countOffersByType = `-- name: CountOffersByType :one
 SELECT count(*) FROM offers WHERE offer_type = $1
 `
@@ -338,10 +351,6 @@ UPDATE offers SET
     num_applications = num_applications + $1,
     total_discount = total_discount + $2,
     num_orders = num_orders + 1,
-    status = CASE
-        WHEN status = 'Open' AND ((max_global_applications IS NOT NULL AND num_applications + $1 >= max_global_applications)
-                              OR (max_discount IS NOT NULL AND total_discount + $2 >= max_discount)) THEN 'Consumed'
-        ELSE status END,
     updated_at = now()
 WHERE id = $3
 `
