@@ -144,14 +144,18 @@ func SeatTitle(courseName, certificateType string) string {
 	return fmt.Sprintf("Seat in %s with %s certificate", courseName, certificateType)
 }
 
-// SeatSKU is the stable partner SKU of a seat: the last seven hex digits, upper-cased, of the
-// MD5 of its identifying attributes, its product id and the partner.
-func SeatSKU(partner string, productID int64, p SeatSpec, courseID string) string {
-	key := fmt.Sprintf("%s %s %t %s %d %s", p.CertificateType, courseID, p.IDVerificationRequired,
-		p.CreditProvider, productID, partner)
+// SKU is the stable partner SKU of a product identified by key: the last seven hex digits,
+// upper-cased, of the MD5 of the lower-cased key (edX's generate_sku).
+func SKU(key string) string {
 	sum := md5.Sum([]byte(strings.ToLower(key)))
 	h := hex.EncodeToString(sum[:])
 	return strings.ToUpper(h[len(h)-7:])
+}
+
+// SeatSKU is the SKU of a seat: its identifying attributes, its product id and the partner.
+func SeatSKU(partner string, productID int64, p SeatSpec, courseID string) string {
+	return SKU(fmt.Sprintf("%s %s %t %s %d %s", p.CertificateType, courseID, p.IDVerificationRequired,
+		p.CreditProvider, productID, partner))
 }
 
 // SeatSpec describes one seat in a publication.

@@ -104,7 +104,7 @@ func (s *Store) upsertEnrollmentCode(ctx context.Context, tx pgx.Tx, partner str
 	if err != nil {
 		return interpretError(fmt.Errorf("create enrollment code of %s: %w", pub.CourseID, err))
 	}
-	sku := productSKU(fmt.Sprintf("%s %s %s", pub.CourseID, seatType, partner))
+	sku := commerce.SKU(fmt.Sprintf("%s %s %s", pub.CourseID, seatType, partner))
 	_, err = s.q.CreateStockRecord(ctx, tx, dbgen.CreateStockRecordParams{ProductID: p.ID, PartnerSku: sku, Price: seat.Price, PriceCurrency: seat.Currency})
 	return interpretError(err)
 }

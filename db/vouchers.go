@@ -2,8 +2,6 @@ package db
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -146,14 +144,6 @@ func (s *Store) basketVoucher(ctx context.Context, db dbgen.DBTX, basketID int64
 	return &v, nil
 }
 
-// productSKU is the stable partner SKU of a non-seat product: the last seven hex digits,
-// upper-cased, of the MD5 of its key.
-func productSKU(key string) string {
-	sum := md5.Sum([]byte(strings.ToLower(key)))
-	h := hex.EncodeToString(sum[:])
-	return strings.ToUpper(h[len(h)-7:])
-}
-
 // CreateCoupon creates, in one transaction, the coupon product and its stock record, its
 // range, its offers (one per voucher for Multi-use and Once per customer, else one shared)
 // and its vouchers. A custom code already taken is EInvalid "A coupon with code X already exists.".
@@ -173,7 +163,7 @@ func (s *Store) CreateCoupon(ctx context.Context, partner string, spec commerce.
 		}
 		couponID = p.ID
 		if _, err := s.q.CreateStockRecord(ctx, tx, dbgen.CreateStockRecordParams{
-			ProductID: p.ID, PartnerSku: productSKU(fmt.Sprintf("%d %s", p.ID, partner)), Price: spec.Price, PriceCurrency: commerce.DefaultCurrency,
+			ProductID: p.ID, PartnerSku: commerce.SKU(fmt.Sprintf("%d %s", p.ID, partner)), Price: spec.Price, PriceCurrency: commerce.DefaultCurrency,
 		}); err != nil {
 			return interpretError(fmt.Errorf("create coupon stock record: %w", err))
 		}
