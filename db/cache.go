@@ -26,7 +26,8 @@ const (
 const userCacheTTL = time.Minute
 
 // cache holds what the hot read paths (calculate, basket pricing, authentication) need: open
-// site offers indexed by what they apply to, products by SKU and recently seen users. Writes
+// site offers indexed by what they apply to, products by SKU, voucher definitions by code,
+// recently seen users, and (for two seconds) vouchers' usage for calculate. Writes
 // through this store invalidate it at once; writes elsewhere reach it through LISTEN
 // commerce_cache (triggers on the catalog and offer tables), and cacheTTL bounds the rest.
 type cache struct {
@@ -35,43 +36,53 @@ type cache struct {
 	mu        sync.Mutex // held while the offer snapshot reloads
 	offers    atomic.Pointer[offerSnapshot]
 
-	productsMu sync.RWMutex
-	products   map[string]productEntry
-
-	usersMu sync.RWMutex
-	users   map[string]userEntry
-
-	vouchersMu sync.RWMutex
-	vouchers   map[string]voucherEntry
-
-	usesMu sync.RWMutex
-	uses   map[[2]int64]usesEntry
-}
-
-type usesEntry struct {
-	uses commerce.VoucherUses
-	at   time.Time
+	products entries[string, commerce.Product]
+	users    entries[string, commerce.User]
+	vouchers entries[string, commerce.Voucher]
+	uses     entries[[2]int64, commerce.VoucherUses]
 }
 
 // usesTTL is how long calculate may reuse a voucher's usage (checkout reads it under a lock).
 const usesTTL = 2 * time.Second
 
-type voucherEntry struct {
-	voucher  commerce.Voucher
-	version  int64
-	loadedAt time.Time
+// maxEntries bounds each keyed cache; a full one starts again empty.
+const maxEntries = 100000
+
+// entry is a cached value with the cache version and time it was loaded at, and a tag that
+// must match for the value to be used (the claims a user was provisioned from).
+type entry[V any] struct {
+	value   V
+	version int64
+	at      time.Time
+	tag     string
 }
 
-type productEntry struct {
-	product  commerce.Product
-	version  int64
-	loadedAt time.Time
+// entries is one keyed, bounded cache, safe for concurrent use; callers decide freshness.
+type entries[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]entry[V]
 }
 
-type userEntry struct {
-	claims  string
-	user    commerce.User
-	expires time.Time
+func (e *entries[K, V]) get(k K) (entry[V], bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	v, ok := e.m[k]
+	return v, ok
+}
+
+func (e *entries[K, V]) put(k K, v entry[V]) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.m == nil || len(e.m) >= maxEntries {
+		e.m = map[K]entry[V]{}
+	}
+	e.m[k] = v
+}
+
+func (e *entries[K, V]) clear() {
+	e.mu.Lock()
+	e.m = nil
+	e.mu.Unlock()
 }
 
 // offerSnapshot is the open site offers with an index from products and seat types to offers.
@@ -84,9 +95,7 @@ type offerSnapshot struct {
 	bySeat    map[string][]int
 }
 
-func newCache() *cache {
-	return &cache{products: map[string]productEntry{}, users: map[string]userEntry{}, vouchers: map[string]voucherEntry{}, uses: map[[2]int64]usesEntry{}}
-}
+func newCache() *cache { return &cache{} }
 
 // invalidate makes every cached catalog and offer read stale.
 func (c *cache) invalidate() { c.version.Add(1) }
@@ -168,15 +177,13 @@ func (s *Store) CachedProductsBySKU(ctx context.Context, skus []string) (map[str
 	out := make(map[string]commerce.Product, len(skus))
 	var missing []string
 	version := s.cache.version.Load()
-	s.cache.productsMu.RLock()
 	for _, sku := range skus {
-		if e, ok := s.cache.products[sku]; ok && s.cache.fresh(e.version, e.loadedAt) {
-			out[sku] = e.product
+		if e, ok := s.cache.products.get(sku); ok && s.cache.fresh(e.version, e.at) {
+			out[sku] = e.value
 		} else {
 			missing = append(missing, sku)
 		}
 	}
-	s.cache.productsMu.RUnlock()
 	if len(missing) == 0 {
 		return out, nil
 	}
@@ -185,15 +192,10 @@ func (s *Store) CachedProductsBySKU(ctx context.Context, skus []string) (map[str
 		return nil, err
 	}
 	now := time.Now()
-	s.cache.productsMu.Lock()
-	if len(s.cache.products) > 100000 {
-		s.cache.products = map[string]productEntry{}
-	}
 	for sku, p := range found {
-		s.cache.products[sku] = productEntry{product: p, version: version, loadedAt: now}
+		s.cache.products.put(sku, entry[commerce.Product]{value: p, version: version, at: now})
 		out[sku] = p
 	}
-	s.cache.productsMu.Unlock()
 	return out, nil
 }
 
@@ -202,22 +204,14 @@ func (s *Store) CachedProductsBySKU(ctx context.Context, skus []string) (map[str
 func (s *Store) CachedVoucherByCode(ctx context.Context, code string) (commerce.Voucher, error) {
 	key := strings.ToUpper(strings.TrimSpace(code))
 	version := s.cache.version.Load()
-	s.cache.vouchersMu.RLock()
-	e, ok := s.cache.vouchers[key]
-	s.cache.vouchersMu.RUnlock()
-	if ok && s.cache.fresh(e.version, e.loadedAt) {
-		return e.voucher, nil
+	if e, ok := s.cache.vouchers.get(key); ok && s.cache.fresh(e.version, e.at) {
+		return e.value, nil
 	}
 	v, err := s.VoucherByCode(ctx, key)
 	if err != nil {
 		return v, err
 	}
-	s.cache.vouchersMu.Lock()
-	if len(s.cache.vouchers) > 100000 {
-		s.cache.vouchers = map[string]voucherEntry{}
-	}
-	s.cache.vouchers[key] = voucherEntry{voucher: v, version: version, loadedAt: time.Now()}
-	s.cache.vouchersMu.Unlock()
+	s.cache.vouchers.put(key, entry[commerce.Voucher]{value: v, version: version, at: time.Now()})
 	return v, nil
 }
 
@@ -225,31 +219,19 @@ func (s *Store) CachedVoucherByCode(ctx context.Context, code string) (commerce.
 // estimates such as calculate; checkout reads usage under a lock instead.
 func (s *Store) CachedVoucherUses(ctx context.Context, voucherID, userID int64) (commerce.VoucherUses, error) {
 	key := [2]int64{voucherID, userID}
-	s.cache.usesMu.RLock()
-	e, ok := s.cache.uses[key]
-	s.cache.usesMu.RUnlock()
-	if ok && time.Since(e.at) < usesTTL {
-		return e.uses, nil
+	if e, ok := s.cache.uses.get(key); ok && time.Since(e.at) < usesTTL {
+		return e.value, nil
 	}
 	uses, err := s.VoucherUses(ctx, voucherID, userID, 0)
 	if err != nil {
 		return uses, err
 	}
-	s.cache.usesMu.Lock()
-	if len(s.cache.uses) > 100000 {
-		s.cache.uses = map[[2]int64]usesEntry{}
-	}
-	s.cache.uses[key] = usesEntry{uses: uses, at: time.Now()}
-	s.cache.usesMu.Unlock()
+	s.cache.uses.put(key, entry[commerce.VoucherUses]{value: uses, at: time.Now()})
 	return uses, nil
 }
 
 // forgetUses drops cached voucher usage after this store reserved, consumed or released some.
-func (c *cache) forgetUses() {
-	c.usesMu.Lock()
-	c.uses = map[[2]int64]usesEntry{}
-	c.usesMu.Unlock()
-}
+func (c *cache) forgetUses() { c.uses.clear() }
 
 func claimsKey(c commerce.UserClaims) string {
 	str := func(p *string) string {

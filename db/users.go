@@ -15,22 +15,14 @@ import (
 // writes nothing when the stored user already matches.
 func (s *Store) UpsertUser(ctx context.Context, c commerce.UserClaims) (commerce.User, error) {
 	key := claimsKey(c)
-	s.cache.usersMu.RLock()
-	e, ok := s.cache.users[c.Username]
-	s.cache.usersMu.RUnlock()
-	if ok && e.claims == key && time.Now().Before(e.expires) {
-		return e.user, nil
+	if e, ok := s.cache.users.get(c.Username); ok && e.tag == key && time.Since(e.at) < userCacheTTL {
+		return e.value, nil
 	}
 	u, err := s.upsertUser(ctx, c)
 	if err != nil {
 		return u, err
 	}
-	s.cache.usersMu.Lock()
-	if len(s.cache.users) > 100000 {
-		s.cache.users = map[string]userEntry{}
-	}
-	s.cache.users[c.Username] = userEntry{claims: key, user: u, expires: time.Now().Add(userCacheTTL)}
-	s.cache.usersMu.Unlock()
+	s.cache.users.put(c.Username, entry[commerce.User]{value: u, at: time.Now(), tag: key})
 	return u, nil
 }
 
