@@ -125,7 +125,7 @@ func (s *Server) priceBasket(ctx context.Context, b commerce.Basket) (commerce.P
 		if err != nil {
 			return commerce.Pricing{}, nil, false, err
 		}
-		usable = voucher.IsActive(s.now()) && voucher.AvailabilityProblem(uses, false) == ""
+		usable = voucher.UseProblem(uses, false, s.now()) == ""
 	}
 	req := commerce.PricingRequest{Lines: commerce.PriceLines(b.Lines), Buyer: &owner, BasketID: b.ID}
 	if usable {

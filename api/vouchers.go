@@ -190,7 +190,7 @@ func (s *Server) calculationVoucher(ctx context.Context, code string, lines []co
 		return nil
 	}
 	v, err := s.store.CachedVoucherByCode(ctx, code)
-	if err != nil || !v.IsActive(s.now()) {
+	if err != nil {
 		return nil
 	}
 	if !slices.ContainsFunc(v.Offers, func(o commerce.Offer) bool {
@@ -204,7 +204,7 @@ func (s *Server) calculationVoucher(ctx context.Context, code string, lines []co
 			return nil
 		}
 	}
-	if v.AvailabilityProblem(uses, buyer == nil) != "" {
+	if v.UseProblem(uses, buyer == nil, s.now()) != "" {
 		return nil
 	}
 	return &v

@@ -335,6 +335,18 @@ type VoucherUses struct {
 	ByOthers int
 }
 
+// UseProblem says why the voucher cannot be used by this buyer now (its usage, then its dates),
+// or returns "".
+func (v Voucher) UseProblem(uses VoucherUses, anonymous bool, now time.Time) string {
+	if problem := v.AvailabilityProblem(uses, anonymous); problem != "" {
+		return problem
+	}
+	if !v.IsActive(now) {
+		return "It is not active."
+	}
+	return ""
+}
+
 // AvailabilityProblem says why a voucher cannot be used by this buyer, or returns "".
 func (v Voucher) AvailabilityProblem(uses VoucherUses, anonymous bool) string {
 	switch v.Usage {

@@ -67,10 +67,7 @@ func (s *Store) priceForFreeze(ctx context.Context, tx pgx.Tx, basket commerce.B
 		if err != nil {
 			return commerce.Pricing{}, nil, err
 		}
-		if problem := voucher.AvailabilityProblem(uses, false); problem != "" || !voucher.IsActive(s.now()) {
-			if problem == "" {
-				problem = "It is not active."
-			}
+		if problem := voucher.UseProblem(uses, false, s.now()); problem != "" {
 			return commerce.Pricing{}, nil, voucherConflict(voucher.Code, problem)
 		}
 	}
