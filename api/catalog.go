@@ -323,40 +323,16 @@ func (s *Server) getCourses(c *gin.Context) {
 		c.JSON(http.StatusOK, s.toCourseResponse(c, course, withProducts))
 		return
 	}
-	p, err := parsePage(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	courses, total, err := s.store.Courses(c.Request.Context(), p.page(), withProducts)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]courseResponse, len(courses))
-	for i, course := range courses {
-		out[i] = s.toCourseResponse(c, course, withProducts)
-	}
-	c.JSON(http.StatusOK, newPage(c, p, total, out))
+	respondPage(s, c, func(p commerce.Page) ([]commerce.Course, int64, error) {
+		return s.store.Courses(c.Request.Context(), p, withProducts)
+	}, func(course commerce.Course) courseResponse { return s.toCourseResponse(c, course, withProducts) })
 }
 
 func (s *Server) listProducts(c *gin.Context) {
-	p, err := parsePage(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	f := commerce.ProductFilter{CourseID: c.Query("course_id"), Class: commerce.ProductClass(c.Query("product_class"))}
-	products, total, err := s.store.Products(c.Request.Context(), f, p.page())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]productResponse, len(products))
-	for i, prod := range products {
-		out[i] = s.toProductResponse(c, prod)
-	}
-	c.JSON(http.StatusOK, newPage(c, p, total, out))
+	respondPage(s, c, func(p commerce.Page) ([]commerce.Product, int64, error) {
+		return s.store.Products(c.Request.Context(), f, p)
+	}, func(prod commerce.Product) productResponse { return s.toProductResponse(c, prod) })
 }
 
 func (s *Server) getProduct(c *gin.Context) {

@@ -232,21 +232,9 @@ func (s *Server) createCoupon(c *gin.Context) {
 }
 
 func (s *Server) listCoupons(c *gin.Context) {
-	p, err := parsePage(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	coupons, total, err := s.store.Coupons(c.Request.Context(), p.page())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]couponResponse, len(coupons))
-	for i, cp := range coupons {
-		out[i] = s.toCouponResponse(c, cp)
-	}
-	c.JSON(http.StatusOK, newPage(c, p, total, out))
+	respondPage(s, c, func(p commerce.Page) ([]commerce.Coupon, int64, error) {
+		return s.store.Coupons(c.Request.Context(), p)
+	}, func(cp commerce.Coupon) couponResponse { return s.toCouponResponse(c, cp) })
 }
 
 // pathID reads the positive integer id of the path; anything else is answered 404.

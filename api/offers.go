@@ -187,21 +187,9 @@ func (s *Server) createOffer(c *gin.Context) {
 }
 
 func (s *Server) listOffers(c *gin.Context) {
-	p, err := parsePage(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	offers, total, err := s.store.SiteOffers(c.Request.Context(), p.page())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]offerResponse, len(offers))
-	for i, o := range offers {
-		out[i] = toOfferResponse(o)
-	}
-	c.JSON(http.StatusOK, newPage(c, p, total, out))
+	respondPage(s, c, func(p commerce.Page) ([]commerce.Offer, int64, error) {
+		return s.store.SiteOffers(c.Request.Context(), p)
+	}, toOfferResponse)
 }
 
 // siteOffer loads the site offer named in the path; voucher offers are managed as coupons.

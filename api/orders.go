@@ -116,36 +116,22 @@ func (s *Server) toOrderResponse(c *gin.Context, o commerce.Order) orderResponse
 // listOrders lists the caller's orders; staff may name another user with ?username=.
 func (s *Server) listOrders(c *gin.Context) {
 	user, _ := currentUser(c)
-	p, err := parsePage(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	owner := user
-	if name, ok := c.GetQuery("username"); ok && name != user.Username {
-		if !user.IsStaff {
-			detail(c, http.StatusForbidden, "You do not have permission to view the orders of another user.")
-			return
+	respondPage(s, c, func(p commerce.Page) ([]commerce.Order, int64, error) {
+		owner := user
+		if name, ok := c.GetQuery("username"); ok && name != user.Username {
+			if !user.IsStaff {
+				return nil, 0, commerce.Errorf(commerce.EForbidden, "You do not have permission to view the orders of another user.")
+			}
+			var err error
+			owner, err = s.store.UserByUsername(c.Request.Context(), name)
+			if commerce.ErrorCodeOf(err) == commerce.ENotFound {
+				return nil, 0, nil // an unknown user has no orders
+			} else if err != nil {
+				return nil, 0, err
+			}
 		}
-		owner, err = s.store.UserByUsername(c.Request.Context(), name)
-		if commerce.ErrorCodeOf(err) == commerce.ENotFound {
-			c.JSON(http.StatusOK, newPage(c, p, 0, []orderResponse{}))
-			return
-		} else if err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	orders, total, err := s.store.OrdersOfUser(c.Request.Context(), owner.ID, p.page())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]orderResponse, len(orders))
-	for i, o := range orders {
-		out[i] = s.toOrderResponse(c, o)
-	}
-	c.JSON(http.StatusOK, newPage(c, p, total, out))
+		return s.store.OrdersOfUser(c.Request.Context(), owner.ID, p)
+	}, func(o commerce.Order) orderResponse { return s.toOrderResponse(c, o) })
 }
 
 func (s *Server) getOrder(c *gin.Context) {

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"strconv"
 
@@ -53,6 +54,26 @@ func parsePage(c *gin.Context) (pageRequest, error) {
 		return p, commerce.FieldError("page", "Invalid page %d.", p.number)
 	}
 	return p, nil
+}
+
+// respondPage answers a paginated list: it reads ?page= and ?page_size=, fetches that page and
+// converts each item for the wire. fetch's errors are answered through the error table.
+func respondPage[T, R any](s *Server, c *gin.Context, fetch func(commerce.Page) ([]T, int64, error), convert func(T) R) {
+	p, err := parsePage(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items, total, err := fetch(p.page())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]R, len(items))
+	for i, item := range items {
+		out[i] = convert(item)
+	}
+	c.JSON(http.StatusOK, newPage(c, p, total, out))
 }
 
 func newPage[T any](c *gin.Context, p pageRequest, total int64, results []T) pageResponse[T] {

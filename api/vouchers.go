@@ -253,21 +253,9 @@ func (s *Server) toVoucherResponse(v commerce.Voucher) voucherResponse {
 
 // listVouchers lists vouchers (staff), optionally the one with ?code=.
 func (s *Server) listVouchers(c *gin.Context) {
-	p, err := parsePage(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	vouchers, total, err := s.store.Vouchers(c.Request.Context(), c.Query("code"), p.page())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	out := make([]voucherResponse, len(vouchers))
-	for i, v := range vouchers {
-		out[i] = s.toVoucherResponse(v)
-	}
-	c.JSON(http.StatusOK, newPage(c, p, total, out))
+	respondPage(s, c, func(p commerce.Page) ([]commerce.Voucher, int64, error) {
+		return s.store.Vouchers(c.Request.Context(), c.Query("code"), p)
+	}, s.toVoucherResponse)
 }
 
 // voucherOfferResponse is a product a voucher applies to, as the offer landing page shows it.
