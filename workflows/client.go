@@ -8,6 +8,7 @@ import (
 
 	"github.com/coursecommerce/commerce/activities"
 	"github.com/coursecommerce/commerce/commerce"
+	"github.com/shopspring/decimal"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -50,7 +51,7 @@ func (s *Checkouts) startOptions(c commerce.Checkout) client.StartWorkflowOption
 			SearchBasketID.ValueSet(fmt.Sprint(c.BasketID)),
 			SearchUsername.ValueSet(c.Username),
 			SearchPaymentProcessor.ValueSet(c.Processor),
-			SearchOrderTotal.ValueSet(c.Total.InexactFloat64()), // display only; money stays decimal
+			orderTotalAttribute(c.Total),
 			SearchCheckoutStatus.ValueSet(string(commerce.CheckoutAwaitingPayment)),
 		),
 		StaticSummary: fmt.Sprintf("Checkout %s for %s: %s %s", c.OrderNumber, c.Username, commerce.FormatMoney(c.Total), c.Currency),
@@ -62,6 +63,13 @@ func (s *Checkouts) taskQueue() string {
 		return s.TaskQueue
 	}
 	return TaskQueue
+}
+
+// orderTotalAttribute is the OrderTotal search attribute. DESIGN.md §4 fixes its type as Double
+// (Temporal has no decimal type), so this is the one place money becomes a float: for filtering
+// and display in the Temporal UI only. No amount is ever read back from it.
+func orderTotalAttribute(total decimal.Decimal) temporal.SearchAttributeUpdate {
+	return SearchOrderTotal.ValueSet(total.InexactFloat64())
 }
 
 // Start starts the checkout workflow of a frozen basket, or finds the running one.

@@ -38,5 +38,7 @@ var (
 	SearchUsername         = temporal.NewSearchAttributeKeyKeyword("Username")
 	SearchCheckoutStatus   = temporal.NewSearchAttributeKeyKeyword("CheckoutStatus")
 	SearchPaymentProcessor = temporal.NewSearchAttributeKeyKeyword("PaymentProcessor")
-	SearchOrderTotal       = temporal.NewSearchAttributeKeyFloat64("OrderTotal")
+	// SearchOrderTotal is a Double (DESIGN.md §4), for ops to filter on; set only through
+	// orderTotalAttribute, never read back as money.
+	SearchOrderTotal = temporal.NewSearchAttributeKeyFloat64("OrderTotal")
 )
