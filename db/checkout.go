@@ -52,9 +52,6 @@ func (s *Store) FreezeBasket(ctx context.Context, basketID int64, owner commerce
 		if err != nil {
 			return err
 		}
-		if len(basket.Lines) == 0 {
-			return commerce.UserError(commerce.EInvalid, fmt.Sprintf("Basket [%d] is empty.", basketID), "You can't check out with an empty basket.")
-		}
 		pricing, _, err := s.priceForFreeze(ctx, tx, basket, owner)
 		if err != nil {
 			return err
