@@ -40,9 +40,6 @@ const (
 	OutcomeCancelled Outcome = "cancelled"
 )
 
-// acceptRequires lists the reply fields an ACCEPT must carry.
-var acceptRequires = []string{"transaction_id", "req_reference_number", "req_amount", "req_currency"}
-
 // ReasonDuplicateRequest is the reason code of a reused transaction uuid.
 const ReasonDuplicateRequest = "104"
 
@@ -83,29 +80,54 @@ type Reply struct {
 	Outcome    Outcome
 }
 
-// VerifyReply checks that fields carry a valid signature by one of the
-// configured profiles. It returns ErrInvalidSignature if the signature,
-// signed_field_names, req_profile_id or a signed field is missing or the
-// signature does not match, and ErrUnknownProfile if no configured profile
-// has that req_profile_id (and req_access_key, when present).
+// readFields are the reply fields the service reads. A reply that carries one of them unsigned
+// is not authentic: an attacker could add or change it without the secret.
+var readFields = []string{
+	"decision", "reason_code", "transaction_id", "req_reference_number", "req_amount", "req_currency",
+	"req_profile_id", "req_access_key", "req_transaction_uuid", "auth_amount", "message",
+	"req_card_number", "req_card_type",
+}
+
+// alwaysSigned are the fields every authentic reply signs: what was decided, for which order
+// and by which profile.
+var alwaysSigned = []string{"decision", "req_reference_number", "req_profile_id"}
+
+// signedFor lists, per decision, the further fields a reply must sign. A decision about money
+// (ACCEPT, DECLINE, REVIEW) names the transaction, the reason and the amount and currency it is
+// about; ERROR has no transaction (CyberSource omits transaction_id) and a duplicate may omit the
+// amount; CANCEL carries no reason code.
+var signedFor = map[Decision][]string{
+	Accept:  {"reason_code", "transaction_id", "req_amount", "req_currency"},
+	Decline: {"reason_code", "transaction_id", "req_amount", "req_currency"},
+	Review:  {"reason_code", "transaction_id", "req_amount", "req_currency"},
+	Error:   {"reason_code"},
+	Cancel:  {},
+}
+
+// requestOnlyFields are names that only a payment request signs; a reply echoes them as
+// req_<name>. A message that signs one of them is a request (e.g. the learner's own payment
+// form posted back) and never a reply.
+var requestOnlyFields = []string{"access_key", "profile_id", "reference_number", "amount", "currency",
+	"transaction_uuid", "transaction_type", "override_custom_receipt_page"}
+
+// VerifyReply checks that fields are an authentic reply from one of the configured profiles: the
+// signature over signed_field_names matches, every field the service reads is signed, the
+// decision's required fields (see signedFor) are signed, and no request-only field is signed.
+// It returns ErrInvalidSignature otherwise, and ErrUnknownProfile if no configured profile has
+// that req_profile_id (and req_access_key, when present).
 func (c Config) VerifyReply(fields map[string]string) error {
 	signature := fields[FieldSignature]
 	if signature == "" {
 		return fmt.Errorf("%w: no signature", ErrInvalidSignature)
 	}
-	names := SignedNames(fields[FieldSignedFieldNames])
-	if len(names) == 0 {
-		return fmt.Errorf("%w: no signed_field_names", ErrInvalidSignature)
+	signed, err := signedSet(fields)
+	if err != nil {
+		return err
 	}
-	for _, name := range names {
-		if _, ok := fields[name]; !ok {
-			return fmt.Errorf("%w: signed field %q is missing", ErrInvalidSignature, name)
-		}
+	if err := checkReplyCoverage(fields, signed); err != nil {
+		return err
 	}
 	profileID := fields["req_profile_id"]
-	if profileID == "" {
-		return fmt.Errorf("%w: no req_profile_id", ErrInvalidSignature)
-	}
 	profiles := c.candidates(profileID, fields["req_access_key"])
 	if len(profiles) == 0 {
 		return fmt.Errorf("%w: %q", ErrUnknownProfile, profileID)
@@ -119,14 +141,59 @@ func (c Config) VerifyReply(fields map[string]string) error {
 	return fmt.Errorf("%w: signature does not match profile %q", ErrInvalidSignature, profileID)
 }
 
-// ParseReply verifies fields (see VerifyReply) and normalises them. An
-// authentic reply with an unknown decision yields ErrUnknownDecision; one
-// with unparsable amounts or without the fields an ACCEPT needs yields
-// ErrMalformedReply.
+// signedSet returns the names listed in signed_field_names; each must be present in fields.
+func signedSet(fields map[string]string) (map[string]bool, error) {
+	names := SignedNames(fields[FieldSignedFieldNames])
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%w: no signed_field_names", ErrInvalidSignature)
+	}
+	set := make(map[string]bool, len(names))
+	for _, name := range names {
+		if _, ok := fields[name]; !ok {
+			return nil, fmt.Errorf("%w: signed field %q is missing", ErrInvalidSignature, name)
+		}
+		set[name] = true
+	}
+	return set, nil
+}
+
+// checkReplyCoverage refuses a message whose signature does not cover what the service reads.
+func checkReplyCoverage(fields map[string]string, signed map[string]bool) error {
+	for _, name := range requestOnlyFields {
+		if signed[name] {
+			return fmt.Errorf("%w: %q is signed: this is a payment request, not a reply", ErrInvalidSignature, name)
+		}
+	}
+	for _, name := range readFields {
+		if _, present := fields[name]; present && !signed[name] {
+			return fmt.Errorf("%w: %q is not signed", ErrInvalidSignature, name)
+		}
+	}
+	for _, name := range alwaysSigned {
+		if !signed[name] || fields[name] == "" {
+			return fmt.Errorf("%w: a reply must sign %q", ErrInvalidSignature, name)
+		}
+	}
+	required, known := signedFor[Decision(fields["decision"])]
+	if !known {
+		return nil // authentic or not, an unknown decision is refused by ParseReply
+	}
+	for _, name := range required {
+		if !signed[name] || fields[name] == "" {
+			return fmt.Errorf("%w: a %s reply must sign %q", ErrInvalidSignature, fields["decision"], name)
+		}
+	}
+	return nil
+}
+
+// ParseReply verifies fields (see VerifyReply) and normalises them. An authentic reply with an
+// unknown decision yields ErrUnknownDecision; one with unparsable amounts yields
+// ErrMalformedReply. Only signed fields are read.
 func (c Config) ParseReply(fields map[string]string) (Reply, error) {
 	if err := c.VerifyReply(fields); err != nil {
 		return Reply{}, err
 	}
+	fields = onlySigned(fields)
 	r := Reply{
 		Decision:      Decision(fields["decision"]),
 		ReasonCode:    fields["reason_code"],
@@ -154,14 +221,16 @@ func (c Config) ParseReply(fields map[string]string) (Reply, error) {
 		return Reply{}, err
 	}
 	r.Duplicate = r.Outcome == OutcomeDuplicate
-	if r.Decision == Accept {
-		for _, name := range acceptRequires {
-			if fields[name] == "" {
-				return Reply{}, fmt.Errorf("%w: ACCEPT without %s", ErrMalformedReply, name)
-			}
-		}
-	}
 	return r, nil
+}
+
+// onlySigned returns the fields named in signed_field_names.
+func onlySigned(fields map[string]string) map[string]string {
+	out := make(map[string]string, len(fields))
+	for _, name := range SignedNames(fields[FieldSignedFieldNames]) {
+		out[name] = fields[name]
+	}
+	return out
 }
 
 // outcome maps the decision (and reason code, partial authorisation) to an

@@ -134,13 +134,13 @@ func TestParseReplyRejects(t *testing.T) {
 	}{
 		{"unknown decision", map[string]string{"decision": "MAYBE"}, nil, ErrUnknownDecision},
 		{"lower-case decision", map[string]string{"decision": "accept"}, nil, ErrUnknownDecision},
-		{"no decision", nil, []string{"decision"}, ErrUnknownDecision},
+		{"no decision", nil, []string{"decision"}, ErrInvalidSignature},
 		{"malformed req_amount", map[string]string{"req_amount": "ninety"}, nil, ErrMalformedReply},
 		{"malformed auth_amount", map[string]string{"auth_amount": "1,00"}, nil, ErrMalformedReply},
-		{"accept without transaction id", nil, []string{"transaction_id"}, ErrMalformedReply},
-		{"accept without amount", nil, []string{"req_amount", "auth_amount"}, ErrMalformedReply},
-		{"accept without currency", nil, []string{"req_currency"}, ErrMalformedReply},
-		{"accept without reference", nil, []string{"req_reference_number"}, ErrMalformedReply},
+		{"accept without transaction id", nil, []string{"transaction_id"}, ErrInvalidSignature},
+		{"accept without amount", nil, []string{"req_amount", "auth_amount"}, ErrInvalidSignature},
+		{"accept without currency", nil, []string{"req_currency"}, ErrInvalidSignature},
+		{"accept without reference", nil, []string{"req_reference_number"}, ErrInvalidSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +165,7 @@ func TestVerifyReply(t *testing.T) {
 	withExtra.Extra = []Profile{extra, rotated}
 
 	edxStyle := with(acceptReply(), nil, "req_access_key")
-	edxStyle["signed_field_names"] = "decision,reason_code,req_reference_number,transaction_id,auth_amount,req_amount,req_currency,req_profile_id"
+	edxStyle["signed_field_names"] = "decision,reason_code,req_reference_number,transaction_id,auth_amount,req_amount,req_currency,req_profile_id,req_card_number,req_card_type,message"
 	edxStyle["signature"] = SignFields(edxStyle, vectorSecret)
 
 	tests := []struct {
@@ -176,7 +176,8 @@ func TestVerifyReply(t *testing.T) {
 	}{
 		{"valid", testConfig(), good, nil},
 		{"signed_field_names without itself", testConfig(), edxStyle, nil},
-		{"unsigned field changed", testConfig(), with(edxStyle, map[string]string{"req_card_type": "002"}), nil},
+		{"unsigned field the service does not read", testConfig(), with(edxStyle, map[string]string{"req_bill_to_forename": "Eve"}), nil},
+		{"unsigned field the service reads", testConfig(), with(edxStyle, map[string]string{"req_transaction_uuid": "0123"}), ErrInvalidSignature},
 		{"tampered amount", testConfig(), with(good, map[string]string{"req_amount": "9.00"}), ErrInvalidSignature},
 		{"tampered decision", testConfig(), with(good, map[string]string{"decision": "ACCEPT", "reason_code": "101"}), ErrInvalidSignature},
 		{"tampered signed_field_names", testConfig(), with(good, map[string]string{"signed_field_names": "decision,req_profile_id"}), ErrInvalidSignature},
@@ -223,5 +224,73 @@ func TestFormDataIsNotAReply(t *testing.T) {
 	}
 	if err := testConfig().VerifyReply(form); !errors.Is(err, ErrInvalidSignature) {
 		t.Fatalf("VerifyReply(request) = %v, want ErrInvalidSignature", err)
+	}
+}
+
+// TestSignedFormWithUnsignedDecisionIsForged is the attack of issue 7: the learner's own signed
+// payment form, posted back with the reply fields that decide a payment added unsigned.
+func TestSignedFormWithUnsignedDecisionIsForged(t *testing.T) {
+	form, err := testConfig().PaymentFormData(testRequest())
+	if err != nil {
+		t.Fatalf("PaymentFormData: %v", err)
+	}
+	forged := with(form, map[string]string{
+		"decision": "ACCEPT", "reason_code": "100", "transaction_id": "1234567890",
+		"req_reference_number": form["reference_number"], "req_amount": form["amount"],
+		"req_currency": form["currency"], "req_profile_id": form["profile_id"], "auth_amount": form["amount"],
+	})
+	for name, fields := range map[string]map[string]string{
+		"as posted":                  forged,
+		"without request-only names": with(forged, nil, "access_key", "profile_id"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := testConfig().ParseReply(fields); !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("ParseReply(forged) = %v, want ErrInvalidSignature", err)
+			}
+		})
+	}
+}
+
+// TestReplyMustSignEveryFieldItReads signs an ACCEPT reply with each field the service reads
+// left out of signed_field_names in turn: every one is refused as not authentic.
+func TestReplyMustSignEveryFieldItReads(t *testing.T) {
+	full := with(acceptReply(), map[string]string{"req_transaction_uuid": "0123456789abcdef0123456789abcdef"})
+	if _, err := testConfig().ParseReply(signed(full, vectorSecret)); err != nil {
+		t.Fatalf("fully signed reply refused: %v", err)
+	}
+	for _, name := range readFields {
+		t.Run(name, func(t *testing.T) {
+			fields := signed(with(full, nil, name), vectorSecret)
+			fields[name] = full[name] // present, but not among the signed names
+			if _, err := testConfig().ParseReply(fields); !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("ParseReply with %s unsigned = %v, want ErrInvalidSignature", name, err)
+			}
+		})
+	}
+}
+
+// TestReplySigningARequestFieldIsRefused: a message that signs a request-only name is a request.
+func TestReplySigningARequestFieldIsRefused(t *testing.T) {
+	for _, name := range requestOnlyFields {
+		fields := signed(with(acceptReply(), map[string]string{name: "x"}), vectorSecret)
+		if _, err := testConfig().ParseReply(fields); !errors.Is(err, ErrInvalidSignature) {
+			t.Errorf("reply signing %s: err = %v, want ErrInvalidSignature", name, err)
+		}
+	}
+}
+
+// TestReplyRequiredSignedFieldsPerDecision: a decision about money must sign the transaction, the
+// reason, the amount and the currency; ERROR and CANCEL need less.
+func TestReplyRequiredSignedFieldsPerDecision(t *testing.T) {
+	for decision, required := range signedFor {
+		for _, name := range append(append([]string{}, alwaysSigned...), required...) {
+			if name == "decision" {
+				continue
+			}
+			fields := signed(with(acceptReply(), map[string]string{"decision": string(decision)}, name, "auth_amount"), vectorSecret)
+			if _, err := testConfig().ParseReply(fields); !errors.Is(err, ErrInvalidSignature) {
+				t.Errorf("%s without %s: err = %v, want ErrInvalidSignature", decision, name, err)
+			}
+		}
 	}
 }
