@@ -27,6 +27,7 @@ type Store interface {
 	FinishFulfillment(ctx context.Context, number string) (commerce.Order, error)
 	MarkOrderFulfilled(ctx context.Context, number, note string) (commerce.Order, error)
 	CreateEnrollmentCodes(ctx context.Context, number, sku string) ([]commerce.Voucher, error)
+	FlagForOps(ctx context.Context, number, reason string, note bool) error
 }
 
 // Enroller enrolls learners in the LMS; *lms.Client implements it.
@@ -36,9 +37,11 @@ type Enroller interface {
 
 // Activities holds the dependencies of the checkout activities.
 type Activities struct {
-	Store  Store
-	LMS    Enroller
-	Logger *slog.Logger
+	// Deployment is this database's deployment identity; work carrying another is refused.
+	Deployment string
+	Store      Store
+	LMS        Enroller
+	Logger     *slog.Logger
 	// SMTPAddr is host:port of the mail server for receipts; empty logs and skips.
 	SMTPAddr string
 	// MailFrom is the sender of receipts.
@@ -51,7 +54,28 @@ type Activities struct {
 const (
 	// ErrTypeLMSRejected is a permanent LMS refusal (4xx); it is not retried.
 	ErrTypeLMSRejected = "LMSRejected"
+	// ErrTypeWrongDeployment is work started by another deployment (another database) that
+	// reached this worker; it is refused, never retried, and fails the workflow.
+	ErrTypeWrongDeployment = "WrongDeployment"
+	// ErrTypeAlreadyOwned is an order refused because the learner already owns one of its seats.
+	ErrTypeAlreadyOwned = "AlreadyOwned"
 )
+
+// checkDeployment refuses work whose deployment identity is not this database's.
+func (a *Activities) checkDeployment(deployment string) error {
+	if deployment == a.Deployment && deployment != "" {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("work of deployment %q refused by a worker of deployment %q: two deployments share one Temporal namespace", deployment, a.Deployment),
+		ErrTypeWrongDeployment, nil)
+}
+
+// OrderRef names an order of one deployment.
+type OrderRef struct {
+	OrderNumber string `json:"order_number"`
+	Deployment  string `json:"deployment"`
+}
 
 // OrderState is what the database says about an order number.
 type OrderState struct {
@@ -60,8 +84,13 @@ type OrderState struct {
 }
 
 // LoadOrder returns the order of a number if it has been placed. A recovering workflow uses it
-// to skip what is already done.
-func (a *Activities) LoadOrder(ctx context.Context, number string) (OrderState, error) {
+// to skip what is already done. It is every run's first step, so a workflow of another
+// deployment fails here before it touches anything.
+func (a *Activities) LoadOrder(ctx context.Context, ref OrderRef) (OrderState, error) {
+	if err := a.checkDeployment(ref.Deployment); err != nil {
+		return OrderState{}, err
+	}
+	number := ref.OrderNumber
 	o, err := a.Store.Order(ctx, number)
 	if commerce.ErrorCodeOf(err) == commerce.ENotFound {
 		return OrderState{}, nil
@@ -74,14 +103,22 @@ func (a *Activities) LoadOrder(ctx context.Context, number string) (OrderState, 
 
 // PlaceOrderInput is a checkout and, unless it is free, the accepted payment.
 type PlaceOrderInput struct {
-	Checkout commerce.Checkout `json:"checkout"`
-	Payment  *commerce.Payment `json:"payment,omitempty"`
+	Checkout   commerce.Checkout `json:"checkout"`
+	Payment    *commerce.Payment `json:"payment,omitempty"`
+	Deployment string            `json:"deployment"`
 }
 
 // PlaceOrder records the payment and places the order in one transaction; idempotent on the
-// order number.
+// order number. An order that would sell the learner a seat they already own is refused
+// (ErrTypeAlreadyOwned, not retried): the workflow asks ops to refund the payment.
 func (a *Activities) PlaceOrder(ctx context.Context, in PlaceOrderInput) (commerce.Order, error) {
+	if err := a.checkDeployment(in.Deployment); err != nil {
+		return commerce.Order{}, err
+	}
 	o, created, err := a.Store.PlaceOrder(ctx, in.Checkout, in.Payment)
+	if errors.Is(err, commerce.ErrAlreadyOwned) {
+		return commerce.Order{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAlreadyOwned, err)
+	}
 	if err != nil {
 		return commerce.Order{}, fmt.Errorf("place order %s: %w", in.Checkout.OrderNumber, err)
 	}
@@ -96,11 +133,15 @@ type ReopenInput struct {
 	OrderNumber string                  `json:"order_number"`
 	BasketID    int64                   `json:"basket_id"`
 	Status      commerce.CheckoutStatus `json:"status"`
+	Deployment  string                  `json:"deployment"`
 }
 
 // ReopenBasket gives the learner an open basket with the same lines and records why the
 // checkout ended. It returns the open basket's id.
 func (a *Activities) ReopenBasket(ctx context.Context, in ReopenInput) (int64, error) {
+	if err := a.checkDeployment(in.Deployment); err != nil {
+		return 0, err
+	}
 	id, err := a.Store.ReopenBasket(ctx, in.BasketID)
 	if err != nil {
 		return 0, fmt.Errorf("reopen basket %d: %w", in.BasketID, err)
@@ -128,6 +169,7 @@ type EnrollInput struct {
 	Mode           string    `json:"mode"`
 	CreditProvider string    `json:"credit_provider"`
 	DatePlaced     time.Time `json:"date_placed"`
+	Deployment     string    `json:"deployment"`
 }
 
 // EnrollResult is a completed enrollment.
@@ -140,6 +182,9 @@ type EnrollResult struct {
 // a 4xx is permanent (ErrTypeLMSRejected). The LMS call is an upsert, so a retry after a lost
 // answer enrolls once.
 func (a *Activities) Enroll(ctx context.Context, in EnrollInput) (EnrollResult, error) {
+	if err := a.checkDeployment(in.Deployment); err != nil {
+		return EnrollResult{}, err
+	}
 	attempt := int(activity.GetInfo(ctx).Attempt)
 	err := a.LMS.Enroll(ctx, lms.Enrollment{
 		Username: in.Username, Mode: in.Mode, CourseID: in.CourseID, OrderNumber: in.OrderNumber,
@@ -152,6 +197,8 @@ func (a *Activities) Enroll(ctx context.Context, in EnrollInput) (EnrollResult, 
 		return EnrollResult{Attempts: attempt}, nil
 	}
 	status, message, retryable := classify(err)
+	// The LMS's words are stored: keep them text PostgreSQL accepts (no NUL, valid UTF-8).
+	message = strings.ToValidUTF8(strings.ReplaceAll(message, "\x00", ""), "\uFFFD")
 	if serr := a.Store.SetLineFulfillment(ctx, in.OrderNumber, in.SKU, status, message, 1); serr != nil {
 		a.logger(ctx).Error("cannot record fulfillment error", "order_number", in.OrderNumber, "sku", in.SKU, "err", serr)
 	}
@@ -177,11 +224,15 @@ func classify(err error) (commerce.LineStatus, string, bool) {
 type EnrollmentCodesInput struct {
 	OrderNumber string `json:"order_number"`
 	SKU         string `json:"sku"`
+	Deployment  string `json:"deployment"`
 }
 
 // CreateEnrollmentCodes creates the codes an enrollment-code line bought (one single-use 100%
 // code per unit) and completes the line; idempotent.
 func (a *Activities) CreateEnrollmentCodes(ctx context.Context, in EnrollmentCodesInput) (int, error) {
+	if err := a.checkDeployment(in.Deployment); err != nil {
+		return 0, err
+	}
 	codes, err := a.Store.CreateEnrollmentCodes(ctx, in.OrderNumber, in.SKU)
 	if err != nil {
 		return 0, fmt.Errorf("create enrollment codes of %s line %s: %w", in.OrderNumber, in.SKU, err)
@@ -202,10 +253,14 @@ func (a *Activities) FinishFulfillment(ctx context.Context, number string) (comm
 type MarkFulfilledInput struct {
 	OrderNumber string `json:"order_number"`
 	Note        string `json:"note"`
+	Deployment  string `json:"deployment"`
 }
 
 // MarkOrderFulfilled completes every line and the order, with a note.
 func (a *Activities) MarkOrderFulfilled(ctx context.Context, in MarkFulfilledInput) (commerce.Order, error) {
+	if err := a.checkDeployment(in.Deployment); err != nil {
+		return commerce.Order{}, err
+	}
 	note := "Marked fulfilled by an operator."
 	if in.Note != "" {
 		note += " " + in.Note
@@ -215,6 +270,28 @@ func (a *Activities) MarkOrderFulfilled(ctx context.Context, in MarkFulfilledInp
 		return commerce.Order{}, fmt.Errorf("mark %s fulfilled: %w", in.OrderNumber, err)
 	}
 	return o, nil
+}
+
+// FlagInput is a checkout that ops must look at, and why.
+type FlagInput struct {
+	OrderNumber string `json:"order_number"`
+	Reason      string `json:"reason"`
+	// Note adds Reason as an Error note to the order (when the order exists).
+	Note       bool   `json:"note"`
+	Deployment string `json:"deployment"`
+}
+
+// FlagForOps records that a checkout needs attention: its status and reason, and (with Note) an
+// Error note on its order when there is one. Idempotent.
+func (a *Activities) FlagForOps(ctx context.Context, in FlagInput) error {
+	if err := a.checkDeployment(in.Deployment); err != nil {
+		return err
+	}
+	if err := a.Store.FlagForOps(ctx, in.OrderNumber, in.Reason, in.Note); err != nil {
+		return fmt.Errorf("flag %s for ops: %w", in.OrderNumber, err)
+	}
+	a.logger(ctx).Error("checkout needs attention", "order_number", in.OrderNumber, "reason", in.Reason)
+	return nil
 }
 
 // SendReceipt emails the order's receipt to the learner; without SMTPAddr it logs and skips.

@@ -28,6 +28,8 @@ import (
 const (
 	partner = "EDX"
 	lmsKey  = "lms-test-key"
+	// dep is the deployment identity the tests' activities and inputs share.
+	dep = "0b7c9a8e-1111-4222-8333-444455556666"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
@@ -110,7 +112,7 @@ func placedOrder(t *testing.T, s *db.Store, prices ...string) order {
 // enrollInput is what the workflow passes to Enroll for line i.
 func (o order) enrollInput(i int) activities.EnrollInput {
 	l := o.checkout.Lines[i]
-	return activities.EnrollInput{
+	return activities.EnrollInput{Deployment: dep,
 		OrderNumber: o.checkout.OrderNumber, SKU: l.SKU, Username: o.checkout.Username, CourseID: l.CourseID,
 		Mode: l.Mode, CreditProvider: l.CreditProvider, DatePlaced: o.order.DatePlaced,
 	}
@@ -146,8 +148,8 @@ func TestPlaceOrderActivity(t *testing.T) {
 	t.Run("IsIdempotent", func(t *testing.T) {
 		t.Parallel()
 		_, c := checkout(t, s, "49.00", "10.55")
-		a := &activities.Activities{Store: s, Logger: discard}
-		in := activities.PlaceOrderInput{Checkout: c, Payment: &commerce.Payment{
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard}
+		in := activities.PlaceOrderInput{Deployment: dep, Checkout: c, Payment: &commerce.Payment{
 			Processor: "cybersource", TransactionID: "txn-1", Amount: c.Total, Currency: "USD", CardType: "visa", Label: "1111",
 		}}
 		var orders [2]commerce.Order
@@ -174,14 +176,105 @@ func TestPlaceOrderActivity(t *testing.T) {
 	t.Run("FreeOrderHasNoPayment", func(t *testing.T) {
 		t.Parallel()
 		_, c := checkout(t, s, "0.00")
-		a := &activities.Activities{Store: s, Logger: discard}
-		val, err := env(a).ExecuteActivity(a.PlaceOrder, activities.PlaceOrderInput{Checkout: c})
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard}
+		val, err := env(a).ExecuteActivity(a.PlaceOrder, activities.PlaceOrderInput{Deployment: dep, Checkout: c})
 		require.NoError(t, err)
 		var o commerce.Order
 		require.NoError(t, val.Get(&o))
 		require.Nil(t, o.Payment)
 		require.Equal(t, "free", o.PaymentProcessor)
 	})
+}
+
+// Work carrying another deployment's identity (two deployments on one namespace) is refused
+// before it touches the database or the LMS, and never retried.
+func TestActivitiesRefuseAnotherDeploymentsWork(t *testing.T) {
+	t.Parallel()
+	s := dbtest.Store(t)
+	ctx := context.Background()
+	sim, client := lmsServer(t)
+	_, c := checkout(t, s, "49.00")
+	a := &activities.Activities{Deployment: dep, Store: s, LMS: client, Logger: discard}
+	const other = "99999999-0000-4000-8000-000000000000"
+	calls := map[string]func() error{
+		"LoadOrder": func() error {
+			_, err := env(a).ExecuteActivity(a.LoadOrder, activities.OrderRef{OrderNumber: c.OrderNumber, Deployment: other})
+			return err
+		},
+		"PlaceOrder": func() error {
+			_, err := env(a).ExecuteActivity(a.PlaceOrder, activities.PlaceOrderInput{Deployment: other, Checkout: c,
+				Payment: &commerce.Payment{Processor: "cybersource", TransactionID: "x", Amount: c.Total, Currency: "USD"}})
+			return err
+		},
+		"PlaceOrder without identity": func() error {
+			_, err := env(a).ExecuteActivity(a.PlaceOrder, activities.PlaceOrderInput{Checkout: c})
+			return err
+		},
+		"Enroll": func() error {
+			_, err := env(a).ExecuteActivity(a.Enroll, activities.EnrollInput{Deployment: other, OrderNumber: c.OrderNumber,
+				SKU: c.Lines[0].SKU, Username: c.Username, CourseID: c.Lines[0].CourseID, Mode: "verified"})
+			return err
+		},
+		"ReopenBasket": func() error {
+			_, err := env(a).ExecuteActivity(a.ReopenBasket, activities.ReopenInput{Deployment: other, OrderNumber: c.OrderNumber, BasketID: c.BasketID, Status: commerce.CheckoutPaymentExpired})
+			return err
+		},
+		"FlagForOps": func() error {
+			_, err := env(a).ExecuteActivity(a.FlagForOps, activities.FlagInput{Deployment: other, OrderNumber: c.OrderNumber, Reason: "x", Note: true})
+			return err
+		},
+		"MarkOrderFulfilled": func() error {
+			_, err := env(a).ExecuteActivity(a.MarkOrderFulfilled, activities.MarkFulfilledInput{Deployment: other, OrderNumber: c.OrderNumber})
+			return err
+		},
+	}
+	for name, call := range calls {
+		err := call()
+		var appErr *temporal.ApplicationError
+		require.ErrorAs(t, err, &appErr, name)
+		require.Equal(t, activities.ErrTypeWrongDeployment, appErr.Type(), name)
+		require.True(t, appErr.NonRetryable(), name)
+	}
+	n, err := s.CountPaidEvents(ctx, c.OrderNumber)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	st, err := s.CheckoutStatus(ctx, c.OrderNumber)
+	require.NoError(t, err)
+	require.Equal(t, commerce.CheckoutAwaitingPayment, st, "nothing written")
+	require.Zero(t, sim.Calls(), "the LMS was not called")
+}
+
+// A second order for a seat the learner owns is refused, permanently, so the workflow asks ops.
+func TestPlaceOrderRefusesASeatAlreadyOwned(t *testing.T) {
+	t.Parallel()
+	s := dbtest.Store(t)
+	ctx := context.Background()
+	u, c := checkout(t, s, "75.00")
+	a := &activities.Activities{Deployment: dep, Store: s, Logger: discard}
+	// The same learner checks out the same seat again from another basket, and pays it first.
+	seat, err := s.StockRecordBySKU(ctx, c.Lines[0].SKU)
+	require.NoError(t, err)
+	b, err := s.ReplaceOpenBasket(ctx, u.ID, []commerce.BasketItem{{Product: seat, Quantity: 1}})
+	require.NoError(t, err)
+	bld := func(commerce.Checkout) (commerce.PaymentData, error) {
+		return commerce.PaymentData{Processor: "cybersource"}, nil
+	}
+	c2, _, _, err := s.FreezeBasket(ctx, b.ID, u, partner, "cybersource", bld)
+	require.NoError(t, err)
+	_, err = env(a).ExecuteActivity(a.PlaceOrder, activities.PlaceOrderInput{Deployment: dep, Checkout: c2,
+		Payment: &commerce.Payment{Processor: "cybersource", TransactionID: "first", Amount: c2.Total, Currency: "USD"}})
+	require.NoError(t, err)
+
+	_, err = env(a).ExecuteActivity(a.PlaceOrder, activities.PlaceOrderInput{Deployment: dep, Checkout: c,
+		Payment: &commerce.Payment{Processor: "cybersource", TransactionID: "second", Amount: c.Total, Currency: "USD"}})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, activities.ErrTypeAlreadyOwned, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	require.Contains(t, appErr.Error(), c2.OrderNumber)
+	n, err := s.CountPaidEvents(ctx, c.OrderNumber)
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
 
 func TestEnroll(t *testing.T) {
@@ -192,7 +285,7 @@ func TestEnroll(t *testing.T) {
 		t.Parallel()
 		sim, client := lmsServer(t)
 		o := placedOrder(t, s, "49.00")
-		a := &activities.Activities{Store: s, LMS: client, Logger: discard}
+		a := &activities.Activities{Deployment: dep, Store: s, LMS: client, Logger: discard}
 		in := o.enrollInput(0)
 
 		val, err := env(a).ExecuteActivity(a.Enroll, in)
@@ -220,7 +313,7 @@ func TestEnroll(t *testing.T) {
 		t.Parallel()
 		sim, client := lmsServer(t)
 		o := placedOrder(t, s, "49.00")
-		a := &activities.Activities{Store: s, LMS: client, Logger: discard}
+		a := &activities.Activities{Deployment: dep, Store: s, LMS: client, Logger: discard}
 		in := o.enrollInput(0)
 		sim.FailNext(1)
 
@@ -252,7 +345,7 @@ func TestEnroll(t *testing.T) {
 		t.Parallel()
 		sim, client := lmsServer(t)
 		o := placedOrder(t, s, "49.00")
-		a := &activities.Activities{Store: s, LMS: client, Logger: discard}
+		a := &activities.Activities{Deployment: dep, Store: s, LMS: client, Logger: discard}
 		in := o.enrollInput(0)
 		sim.RejectCourses(in.CourseID)
 
@@ -296,7 +389,7 @@ func TestEnroll(t *testing.T) {
 				o := placedOrder(t, s, "49.00")
 				var calls []lms.Enrollment
 				var mu sync.Mutex
-				a := &activities.Activities{Store: s, Logger: discard, LMS: fakeEnroller{EnrollFunc: func(_ context.Context, e lms.Enrollment) error {
+				a := &activities.Activities{Deployment: dep, Store: s, Logger: discard, LMS: fakeEnroller{EnrollFunc: func(_ context.Context, e lms.Enrollment) error {
 					mu.Lock()
 					defer mu.Unlock()
 					calls = append(calls, e)
@@ -326,11 +419,11 @@ func TestEnroll(t *testing.T) {
 func TestLoadOrder(t *testing.T) {
 	t.Parallel()
 	s := dbtest.Store(t)
-	a := &activities.Activities{Store: s, Logger: discard}
+	a := &activities.Activities{Deployment: dep, Store: s, Logger: discard}
 
 	t.Run("UnknownNumberIsNotPlaced", func(t *testing.T) {
 		t.Parallel()
-		val, err := env(a).ExecuteActivity(a.LoadOrder, "EDX-999999999")
+		val, err := env(a).ExecuteActivity(a.LoadOrder, activities.OrderRef{OrderNumber: "EDX-999999999", Deployment: dep})
 		require.NoError(t, err)
 		var st activities.OrderState
 		require.NoError(t, val.Get(&st))
@@ -340,7 +433,7 @@ func TestLoadOrder(t *testing.T) {
 	t.Run("PlacedOrderIsLoaded", func(t *testing.T) {
 		t.Parallel()
 		o := placedOrder(t, s, "49.00")
-		val, err := env(a).ExecuteActivity(a.LoadOrder, o.order.Number)
+		val, err := env(a).ExecuteActivity(a.LoadOrder, activities.OrderRef{OrderNumber: o.order.Number, Deployment: dep})
 		require.NoError(t, err)
 		var st activities.OrderState
 		require.NoError(t, val.Get(&st))
@@ -354,8 +447,8 @@ func TestLoadOrder(t *testing.T) {
 		pool, err := pgxpool.New(context.Background(), "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=5")
 		require.NoError(t, err)
 		t.Cleanup(pool.Close)
-		down := &activities.Activities{Store: db.NewStore(pool), Logger: discard}
-		_, err = env(down).ExecuteActivity(down.LoadOrder, "EDX-100001")
+		down := &activities.Activities{Deployment: dep, Store: db.NewStore(pool), Logger: discard}
+		_, err = env(down).ExecuteActivity(down.LoadOrder, activities.OrderRef{OrderNumber: "EDX-100001", Deployment: dep})
 		appErr := applicationError(t, err)
 		require.False(t, appErr.NonRetryable())
 	})
@@ -389,7 +482,7 @@ func TestSendReceipt(t *testing.T) {
 		t.Parallel()
 		o := placedOrder(t, s, "49.00")
 		var box mailbox
-		a := &activities.Activities{Store: s, Logger: discard, SendMail: box.send}
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard, SendMail: box.send}
 		_, err := env(a).ExecuteActivity(a.SendReceipt, o.order.Number)
 		require.NoError(t, err)
 		require.Empty(t, box.sent)
@@ -399,7 +492,7 @@ func TestSendReceipt(t *testing.T) {
 		t.Parallel()
 		o := placedOrder(t, s, "49.00", "10.55")
 		var box mailbox
-		a := &activities.Activities{Store: s, Logger: discard, SMTPAddr: "smtp.example.com:25", MailFrom: "receipts@example.com", SendMail: box.send}
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard, SMTPAddr: "smtp.example.com:25", MailFrom: "receipts@example.com", SendMail: box.send}
 		_, err := env(a).ExecuteActivity(a.SendReceipt, o.order.Number)
 		require.NoError(t, err)
 		require.Len(t, box.sent, 1)
@@ -419,7 +512,7 @@ func TestSendReceipt(t *testing.T) {
 		t.Parallel()
 		o := placedOrder(t, s, "49.00")
 		box := mailbox{fails: errors.New("421 try again later")}
-		a := &activities.Activities{Store: s, Logger: discard, SMTPAddr: "smtp.example.com:25", SendMail: box.send}
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard, SMTPAddr: "smtp.example.com:25", SendMail: box.send}
 		_, err := env(a).ExecuteActivity(a.SendReceipt, o.order.Number)
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "421 try again later")
@@ -428,7 +521,7 @@ func TestSendReceipt(t *testing.T) {
 	t.Run("UnknownOrderIsAnError", func(t *testing.T) {
 		t.Parallel()
 		var box mailbox
-		a := &activities.Activities{Store: s, Logger: discard, SMTPAddr: "smtp.example.com:25", SendMail: box.send}
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard, SMTPAddr: "smtp.example.com:25", SendMail: box.send}
 		_, err := env(a).ExecuteActivity(a.SendReceipt, "EDX-999999999")
 		require.Error(t, err)
 		require.Empty(t, box.sent)
@@ -444,7 +537,7 @@ func TestFulfillmentActivities(t *testing.T) {
 		t.Parallel()
 		_, client := lmsServer(t)
 		o := placedOrder(t, s, "49.00", "10.55")
-		a := &activities.Activities{Store: s, LMS: client, Logger: discard}
+		a := &activities.Activities{Deployment: dep, Store: s, LMS: client, Logger: discard}
 		for i := range o.checkout.Lines {
 			_, err := env(a).ExecuteActivity(a.Enroll, o.enrollInput(i))
 			require.NoError(t, err)
@@ -462,8 +555,8 @@ func TestFulfillmentActivities(t *testing.T) {
 	t.Run("MarkOrderFulfilledNotesTheOperator", func(t *testing.T) {
 		t.Parallel()
 		o := placedOrder(t, s, "49.00")
-		a := &activities.Activities{Store: s, Logger: discard}
-		val, err := env(a).ExecuteActivity(a.MarkOrderFulfilled, activities.MarkFulfilledInput{OrderNumber: o.order.Number, Note: "Ticket 42."})
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard}
+		val, err := env(a).ExecuteActivity(a.MarkOrderFulfilled, activities.MarkFulfilledInput{Deployment: dep, OrderNumber: o.order.Number, Note: "Ticket 42."})
 		require.NoError(t, err)
 		var fin commerce.Order
 		require.NoError(t, val.Get(&fin))
@@ -476,8 +569,8 @@ func TestFulfillmentActivities(t *testing.T) {
 	t.Run("ReopenBasketRecordsWhyTheCheckoutEnded", func(t *testing.T) {
 		t.Parallel()
 		u, c := checkout(t, s, "49.00")
-		a := &activities.Activities{Store: s, Logger: discard}
-		in := activities.ReopenInput{OrderNumber: c.OrderNumber, BasketID: c.BasketID, Status: commerce.CheckoutPaymentExpired}
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard}
+		in := activities.ReopenInput{Deployment: dep, OrderNumber: c.OrderNumber, BasketID: c.BasketID, Status: commerce.CheckoutPaymentExpired}
 		var ids [2]int64
 		for i := range ids {
 			val, err := env(a).ExecuteActivity(a.ReopenBasket, in)

@@ -189,6 +189,37 @@ func errUnavailable(sku string) error {
 		"One of the products you're trying to order is unavailable.")
 }
 
+// requestedQuantities reads the products of a basket request: the SKUs in order (each once)
+// and the quantity asked for each (the last one named wins).
+func requestedQuantities(products []basketProduct) ([]string, map[string]int, error) {
+	if len(products) == 0 {
+		return nil, nil, errNoProducts
+	}
+	skus := make([]string, 0, len(products))
+	quantities := map[string]int{}
+	for i, p := range products {
+		if p.SKU == nil || strings.TrimSpace(*p.SKU) == "" {
+			return nil, nil, errMissingSKU
+		}
+		sku := strings.TrimSpace(*p.SKU)
+		if err := commerce.CheckText(fmt.Sprintf("products[%d].sku", i), sku, commerce.MaxSKULength); err != nil {
+			return nil, nil, err
+		}
+		q := 1
+		if p.Quantity != nil {
+			q = *p.Quantity
+			if q < 1 || q > commerce.MaxLineQuantity {
+				return nil, nil, commerce.FieldError(fmt.Sprintf("products[%d].quantity", i), "Must be from 1 to %d.", commerce.MaxLineQuantity)
+			}
+		}
+		if _, seen := quantities[sku]; !seen {
+			skus = append(skus, sku)
+		}
+		quantities[sku] = q
+	}
+	return skus, quantities, nil
+}
+
 // createBasket empties the caller's open basket and fills it with the requested products,
 // skipping seats the caller already bought.
 func (s *Server) createBasket(c *gin.Context) {
@@ -198,30 +229,10 @@ func (s *Server) createBasket(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if len(req.Products) == 0 {
-		s.fail(c, errNoProducts)
+	skus, quantities, err := requestedQuantities(req.Products)
+	if err != nil {
+		s.fail(c, err)
 		return
-	}
-	skus := make([]string, 0, len(req.Products))
-	quantities := map[string]int{}
-	for i, p := range req.Products {
-		if p.SKU == nil || strings.TrimSpace(*p.SKU) == "" {
-			s.fail(c, errMissingSKU)
-			return
-		}
-		sku := strings.TrimSpace(*p.SKU)
-		q := 1
-		if p.Quantity != nil {
-			q = *p.Quantity
-			if q < 1 || q > commerce.MaxLineQuantity {
-				s.fail(c, commerce.FieldError(fmt.Sprintf("products[%d].quantity", i), "Must be from 1 to %d.", commerce.MaxLineQuantity))
-				return
-			}
-		}
-		if _, seen := quantities[sku]; !seen {
-			skus = append(skus, sku)
-		}
-		quantities[sku] = q
 	}
 	var proc PaymentProcessor
 	checkout := req.Checkout != nil && *req.Checkout

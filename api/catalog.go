@@ -389,8 +389,8 @@ func (s *Server) updateStockRecord(c *gin.Context) {
 	}
 	if v, ok := raw["price_currency"]; ok {
 		var cur string
-		if err := json.Unmarshal(v, &cur); err != nil || !commerce.ValidCurrency(strings.ToUpper(cur)) {
-			s.fail(c, commerce.FieldError("price_currency", "Expected a three-letter currency code."))
+		if err := json.Unmarshal(v, &cur); err != nil || !commerce.ISOCurrency(strings.ToUpper(cur)) {
+			s.fail(c, commerce.FieldError("price_currency", "Expected an ISO 4217 currency code such as \"USD\"."))
 			return
 		}
 		update.Currency = strings.ToUpper(cur)

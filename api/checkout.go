@@ -97,7 +97,13 @@ func (s *Server) startCheckout(ctx context.Context, user commerce.User, basketID
 		}
 	}
 	if err := s.checkouts.Start(ctx, co); err != nil {
+		// The basket stays frozen: the orphan sweeper starts the workflow, or unfreezes the basket
+		// and releases its reservations, if the learner does not ask again.
 		return co, data, err
+	}
+	if err := s.store.MarkWorkflowStarted(ctx, co.OrderNumber); err != nil {
+		// The workflow runs; the sweeper will find it and record it.
+		s.log.WarnContext(ctx, "cannot record that the checkout workflow started", "order_number", co.OrderNumber, "err", err)
 	}
 	return co, data, nil
 }

@@ -279,10 +279,6 @@ func (s *Server) updateCoupon(c *gin.Context) {
 	var u commerce.CouponChanges
 	var err error
 	u.Title, u.Note, u.MaxUses = req.Title, req.Note, req.MaxUses
-	if req.Title != nil && strings.TrimSpace(*req.Title) == "" {
-		s.fail(c, commerce.FieldError("title", "Cannot be empty."))
-		return
-	}
 	if req.Category != nil {
 		name, err := categoryName(req.Category)
 		if err != nil {
@@ -290,6 +286,10 @@ func (s *Server) updateCoupon(c *gin.Context) {
 			return
 		}
 		u.Category = &name
+	}
+	if err = u.ValidateText(); err != nil {
+		s.fail(c, err)
+		return
 	}
 	if u.Start, err = parseTimeField(req.StartDatetime, "start_datetime"); err == nil {
 		u.End, err = parseTimeField(req.EndDatetime, "end_datetime")

@@ -16,9 +16,9 @@ import (
 // MaxBodyBytes is the largest request body accepted; more is answered 413.
 const MaxBodyBytes = 1 << 20
 
-// decodeJSON reads the body into dst. Malformed JSON, wrong types and trailing data are
-// EInvalid errors naming the field; a body over MaxBodyBytes is errPayloadTooLarge. With
-// strict set, unknown fields are rejected too.
+// decodeJSON reads the body into dst. Malformed JSON, wrong types, trailing data, invalid UTF-8
+// and strings holding a NUL character are EInvalid errors naming the field; a body over
+// MaxBodyBytes is errPayloadTooLarge. With strict set, unknown fields are rejected too.
 func decodeJSON(c *gin.Context, dst any, strict bool) error {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
@@ -30,6 +30,9 @@ func decodeJSON(c *gin.Context, dst any, strict bool) error {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return commerce.Errorf(commerce.EInvalid, "The request body is empty; a JSON object is expected.")
+	}
+	if err := checkJSONText(body); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

@@ -38,6 +38,9 @@ type offerRange struct {
 	CourseSeatTypes     json.RawMessage `json:"course_seat_types"`
 }
 
+// maxOfferNameLength bounds an offer's name (Oscar's ConditionalOffer.name is 128 characters).
+const maxOfferNameLength = 128
+
 func toSiteOffer(r offerRequest) (commerce.Offer, error) {
 	o := commerce.Offer{Type: commerce.OfferSite, Exclusive: true, Status: commerce.OfferOpen,
 		Condition: commerce.Condition{Type: commerce.ConditionCount, Value: decimal.NewFromInt(1)}}
@@ -45,6 +48,9 @@ func toSiteOffer(r offerRequest) (commerce.Offer, error) {
 		return o, commerce.FieldError("name", "This field is required.")
 	}
 	o.Name = strings.TrimSpace(*r.Name)
+	if err := commerce.CheckText("name", o.Name, maxOfferNameLength); err != nil {
+		return o, err
+	}
 	if r.BenefitType == nil {
 		return o, commerce.FieldError("benefit_type", "This field is required.")
 	}

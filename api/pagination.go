@@ -14,6 +14,8 @@ import (
 const (
 	defaultPageSize = 20
 	maxPageSize     = 1000
+	// maxOffset bounds how many items a page may skip (the store's offsets are int4).
+	maxOffset = math.MaxInt32
 )
 
 // pageResponse is the paginated list shape {count, next, previous, results}.
@@ -34,6 +36,8 @@ func (p pageRequest) page() commerce.Page {
 	return commerce.Page{Limit: p.size, Offset: (p.number - 1) * p.size}
 }
 
+// parsePage reads ?page= (from 1) and ?page_size= (from 1 to maxPageSize); a page that would skip
+// more than maxOffset items is refused, for any int, before anything is multiplied.
 func parsePage(c *gin.Context) (pageRequest, error) {
 	p := pageRequest{number: 1, size: defaultPageSize}
 	if v := c.Query("page"); v != "" {
@@ -50,8 +54,8 @@ func parsePage(c *gin.Context) (pageRequest, error) {
 		}
 		p.size = n
 	}
-	if int64(p.number-1)*int64(p.size) > math.MaxInt32 {
-		return p, commerce.FieldError("page", "Invalid page %d.", p.number)
+	if p.number-1 > maxOffset/p.size { // (number-1)*size > maxOffset, without overflowing
+		return p, commerce.FieldError("page", "Invalid page %d: at most %d items can be skipped.", p.number, maxOffset)
 	}
 	return p, nil
 }

@@ -28,20 +28,9 @@ func (s *Server) cybersourceCallback(c *gin.Context, kind string) {
 		detail(c, http.StatusNotFound, "Not found.")
 		return
 	}
-	if err := c.Request.ParseForm(); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			s.fail(c, errPayloadTooLarge)
-			return
-		}
-		detail(c, http.StatusBadRequest, "The body is not a form.")
+	fields, ok := s.readCallbackForm(c, cybersourceName, kind)
+	if !ok {
 		return
-	}
-	fields := make(map[string]string, len(c.Request.PostForm))
-	for k, v := range c.Request.PostForm {
-		if len(v) > 0 {
-			fields[k] = v[0]
-		}
 	}
 	ctx := c.Request.Context()
 	n, verr := s.cybersource.Notification(fields)
@@ -78,8 +67,9 @@ func (s *Server) cybersourceCallback(c *gin.Context, kind string) {
 }
 
 // deliverPayment signals an authentic notification to its checkout. A payment already recorded
-// for the order (a replay) is not signalled again; a second, different payment for an order
-// already placed is logged as excessive for ops (the refunds issue refunds it).
+// for the order (a replay) is not signalled again. Any other accepted payment reaches the
+// checkout workflow, started again if it is over: the workflow places the order, or flags a
+// second payment as excessive for ops (order note, NeedsAttention), whenever it arrives.
 func (s *Server) deliverPayment(ctx context.Context, n commerce.PaymentNotification) error {
 	co, _, err := s.store.CheckoutByOrderNumber(ctx, n.OrderNumber)
 	if commerce.ErrorCodeOf(err) == commerce.ENotFound {
@@ -97,13 +87,6 @@ func (s *Server) deliverPayment(ctx context.Context, n commerce.PaymentNotificat
 		if recorded {
 			s.log.InfoContext(ctx, "redundant payment notification", "order_number", n.OrderNumber, "transaction_id", n.TransactionID)
 			return nil
-		}
-		if _, err := s.store.Order(ctx, n.OrderNumber); err == nil {
-			s.log.ErrorContext(ctx, "excessive payment: a second payment for an order already placed; refund it",
-				"order_number", n.OrderNumber, "transaction_id", n.TransactionID, "response_id", n.ResponseID)
-			return s.store.FlagExcessivePayment(ctx, n.OrderNumber, n.Processor, n.TransactionID, n.ResponseID)
-		} else if commerce.ErrorCodeOf(err) != commerce.ENotFound {
-			return err
 		}
 	}
 	return s.checkouts.NotifyPayment(ctx, co, n)

@@ -34,7 +34,7 @@ type Store interface {
 	CheckoutByOrderNumber(ctx context.Context, number string) (commerce.Checkout, commerce.PaymentData, error)
 	RecordProcessorResponse(ctx context.Context, r commerce.ProcessorResponse) (int64, error)
 	PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error)
-	FlagExcessivePayment(ctx context.Context, number, processor, reference string, responseID int64) error
+	MarkWorkflowStarted(ctx context.Context, number string) error
 	Order(ctx context.Context, number string) (commerce.Order, error)
 	OrdersOfUser(ctx context.Context, userID int64, page commerce.Page) ([]commerce.Order, int64, error)
 
@@ -102,6 +102,18 @@ type Config struct {
 	Logger      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CallbackRate is how many requests a second one source (client IP; IPv6 /64) may send to
+	// the unauthenticated processor callbacks; 0 means DefaultCallbackRate, negative no limit.
+	CallbackRate float64
+	// CallbackBurst is how many callbacks one source may send at once; 0 means
+	// DefaultCallbackBurst.
+	CallbackBurst int
+	// CallbackMaxBodyBytes bounds a processor callback's body (413 above it); 0 means
+	// DefaultCallbackMaxBodyBytes.
+	CallbackMaxBodyBytes int64
+	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose X-Forwarded-For and X-Real-IP
+	// name the client; empty trusts none, so the client is the connection's peer.
+	TrustedProxies []string
 }
 
 // Server holds the handlers' dependencies.
@@ -115,6 +127,10 @@ type Server struct {
 	partner     string
 	log         *slog.Logger
 	now         func() time.Time
+	// limiter bounds the callbacks' rate per source; nil means no limit.
+	limiter *rateLimiter
+	// callbackMaxBody bounds a callback's body.
+	callbackMaxBody int64
 }
 
 // NewHandler builds the router with every route of the API.
@@ -127,10 +143,15 @@ func NewHandler(cfg Config) http.Handler {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.configureCallbacks(cfg)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(s.recoverJSON, s.logRequests, limitBody, s.authenticate)
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		s.log.Error("invalid trusted proxies: trusting none", "trusted_proxies", cfg.TrustedProxies, "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
+	r.Use(s.recoverJSON, s.logRequests, s.checkURLText, limitBody, s.authenticate)
 	r.NoRoute(func(c *gin.Context) { detail(c, http.StatusNotFound, "Not found.") })
 	r.NoMethod(func(c *gin.Context) {
 		detail(c, http.StatusMethodNotAllowed, "Method \""+c.Request.Method+"\" not allowed.")
@@ -169,12 +190,32 @@ func NewHandler(cfg Config) http.Handler {
 	v2.GET("/orders/:number/", requireUser, s.getOrder)
 	v2.PUT("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
 	v2.PATCH("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
-	r.POST("/payment/cybersource/notify/", s.cybersourceNotify)
-	r.POST("/payment/cybersource/redirect/", s.cybersourceRedirect)
+	callbacks := r.Group("/payment", s.limitRate)
+	callbacks.POST("/cybersource/notify/", s.cybersourceNotify)
+	callbacks.POST("/cybersource/redirect/", s.cybersourceRedirect)
 	r.GET("/checkout/receipt/", s.receipt)
 	r.GET("/coupons/enrollment_code_csv/:number/", requireUser, s.enrollmentCodeCSV)
 	r.GET("/checkout/cancel-checkout/", s.cancelPage)
 	return r
+}
+
+// configureCallbacks sets the callbacks' rate limit and body bound from cfg and their defaults.
+func (s *Server) configureCallbacks(cfg Config) {
+	s.callbackMaxBody = cfg.CallbackMaxBodyBytes
+	if s.callbackMaxBody <= 0 {
+		s.callbackMaxBody = DefaultCallbackMaxBodyBytes
+	}
+	rate, burst := cfg.CallbackRate, cfg.CallbackBurst
+	if rate < 0 {
+		return
+	}
+	if rate == 0 {
+		rate = DefaultCallbackRate
+	}
+	if burst <= 0 {
+		burst = DefaultCallbackBurst
+	}
+	s.limiter = newRateLimiter(rate, burst, maxRateSources)
 }
 
 func (s *Server) health(c *gin.Context) {

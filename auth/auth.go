@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/golang-jwt/jwt/v5"
@@ -82,16 +83,50 @@ func (v *Verifier) Verify(token string) (commerce.UserClaims, error) {
 			return commerce.UserClaims{}, fmt.Errorf("%w: Unsupported token version %q.", ErrInvalidToken, c.Version)
 		}
 	}
-	username := c.PreferredUsername
+	username, claim := c.PreferredUsername, "preferred_username"
 	if username == "" {
-		username = c.Username
+		username, claim = c.Username, "username"
 	}
 	if username == "" {
 		return commerce.UserClaims{}, fmt.Errorf("%w: JWT must include a preferred_username or username claim!", ErrInvalidToken)
 	}
+	if err := checkClaims(claim, username, c.Email, c.FullName); err != nil {
+		return commerce.UserClaims{}, err
+	}
 	return commerce.UserClaims{
 		Username: username, Email: c.Email, FullName: c.FullName, IsStaff: c.Administrator, LMSUserID: c.UserID,
 	}, nil
+}
+
+// Bounds of the user claims, in characters: Django's username (150) and email (254), and
+// ecommerce's full_name (255).
+const (
+	MaxUsernameLength = 150
+	MaxEmailLength    = 254
+	MaxFullNameLength = 255
+)
+
+// checkClaims refuses user claims the users table cannot hold: a NUL character or invalid UTF-8
+// (PostgreSQL refuses them in text) or more characters than their bounds. Failures wrap
+// ErrInvalidToken.
+func checkClaims(usernameClaim, username string, email, fullName *string) error {
+	claims := []struct {
+		name  string
+		value *string
+		max   int
+	}{{usernameClaim, &username, MaxUsernameLength}, {"email", email, MaxEmailLength}, {"full_name", fullName, MaxFullNameLength}}
+	for _, cl := range claims {
+		if cl.value == nil {
+			continue
+		}
+		if p := commerce.TextProblem(*cl.value); p != "" {
+			return fmt.Errorf("%w: The %q claim %s.", ErrInvalidToken, cl.name, p)
+		}
+		if utf8.RuneCountInString(*cl.value) > cl.max {
+			return fmt.Errorf("%w: The %q claim is longer than %d characters.", ErrInvalidToken, cl.name, cl.max)
+		}
+	}
+	return nil
 }
 
 // reason gives the parser's complaint without the library's prefix.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -206,28 +207,70 @@ func (p Publication) Validate() error {
 	if strings.TrimSpace(p.Name) == "" {
 		return FieldError("name", "This field is required.")
 	}
+	if err := CheckText("name", p.Name, MaxNameLength); err != nil {
+		return err
+	}
 	for i, s := range p.Seats {
 		field := fmt.Sprintf("products[%d]", i)
-		if _, ok := certificateTypes[s.CertificateType]; !ok {
-			return FieldError(field+".attribute_values.certificate_type", "%q is not a certificate type.", s.CertificateType)
-		}
-		if s.Price.IsNegative() || s.Price.GreaterThan(MaxPrice) || !s.Price.Equal(s.Price.Truncate(2)) {
-			return FieldError(field+".price", "%s is not a valid price.", s.Price)
-		}
-		if !ValidCurrency(s.Currency) {
-			return FieldError(field+".price_currency", "%q is not a currency code.", s.Currency)
-		}
-		if s.CertificateType == "credit" && s.CreditProvider == "" {
-			return FieldError(field+".attribute_values.credit_provider", "A credit seat needs a credit provider.")
-		}
-		if s.CreditHours != nil && *s.CreditHours < 0 {
-			return FieldError(field+".attribute_values.credit_hours", "Credit hours cannot be negative.")
+		if err := s.validate(field); err != nil {
+			return err
 		}
 		for j := 0; j < i; j++ {
 			if p.Seats[j].SameKind(s) {
 				return FieldError(field, "Duplicates products[%d]: a course has one seat of each kind.", j)
 			}
 		}
+	}
+	return nil
+}
+
+// validate checks one seat of a publication; field names it ("products[0]").
+func (s SeatSpec) validate(field string) error {
+	switch {
+	case !certificateTypes[s.CertificateType]:
+		return FieldError(field+".attribute_values.certificate_type", "%q is not a certificate type.", s.CertificateType)
+	case s.Price.IsNegative() || s.Price.GreaterThan(MaxPrice) || !s.Price.Equal(s.Price.Truncate(2)):
+		return FieldError(field+".price", "%s is not a valid price.", s.Price)
+	case !ISOCurrency(s.Currency):
+		return FieldError(field+".price_currency", "%q is not an ISO 4217 currency code.", s.Currency)
+	case s.CertificateType == "credit" && s.CreditProvider == "":
+		return FieldError(field+".attribute_values.credit_provider", "A credit seat needs a credit provider.")
+	case s.CreditHours != nil && *s.CreditHours < 0:
+		return FieldError(field+".attribute_values.credit_hours", "Credit hours cannot be negative.")
+	}
+	return CheckText(field+".attribute_values.credit_provider", s.CreditProvider, MaxNameLength)
+}
+
+// Bounds of the text a client may store, in characters.
+const (
+	// MaxNameLength bounds names and titles: edX's 255-character CharFields.
+	MaxNameLength = 255
+	// MaxSKULength bounds a partner SKU (edX's partner_sku is 128 characters).
+	MaxSKULength = 128
+	// MaxNoteLength bounds free text such as a coupon's note.
+	MaxNoteLength = 4096
+)
+
+// TextProblem says why s cannot be stored as text, or returns "" when it can: PostgreSQL
+// refuses a NUL character and invalid UTF-8 in text (SQLSTATE 22021), and \u0000 in jsonb.
+func TextProblem(s string) string {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return "contains a NUL character"
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	}
+	return ""
+}
+
+// CheckText returns a field error when value cannot be stored as text (TextProblem) or is
+// longer than max characters.
+func CheckText(field, value string, max int) error {
+	if p := TextProblem(value); p != "" {
+		return FieldError(field, "The value %s.", p)
+	}
+	if n := utf8.RuneCountInString(value); n > max {
+		return FieldError(field, "Ensure this field has no more than %d characters (it has %d).", max, n)
 	}
 	return nil
 }

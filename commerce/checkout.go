@@ -2,6 +2,7 @@ package commerce
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -148,4 +149,15 @@ type ProcessorResponse struct {
 	Kind          string
 	Authentic     *bool
 	Body          map[string]string
+}
+
+// ErrAlreadyOwned is returned (wrapped, with the SKUs and orders) when a checkout or an order
+// would sell learners a seat they already own: one seat, one order.
+var ErrAlreadyOwned = &Error{Code: EInvalid, Message: "The learner already owns a seat in this basket.",
+	UserMessage: "You have already purchased these products."}
+
+// AlreadyPurchased is edX's answer to a basket holding products the learner already bought.
+func AlreadyPurchased(skus []string) *Error {
+	return UserError(EInvalid, fmt.Sprintf("The user has already purchased the products with SKU(s) [%s]", strings.Join(skus, ", ")),
+		"You have already purchased these products.")
 }

@@ -86,7 +86,27 @@ func (s CouponSpec) Validate() error {
 			return FieldError("course_seat_types", "%q is not verified, professional or credit.", t)
 		}
 	}
+	if err := checkCouponText(&s.Title, &s.Category, &s.Note); err != nil {
+		return err
+	}
 	return ValidateEmailDomains(s.EmailDomains)
+}
+
+// checkCouponText bounds a coupon's title, category and note (nil ones are not checked).
+func checkCouponText(title, category, note *string) error {
+	for _, f := range []struct {
+		name  string
+		value *string
+		max   int
+	}{{"title", title, MaxNameLength}, {"category", category, MaxNameLength}, {"note", note, MaxNoteLength}} {
+		if f.value == nil {
+			continue
+		}
+		if err := CheckText(f.name, *f.value, f.max); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Coupon is a coupon with its vouchers (codes) and what its offers give.
@@ -163,4 +183,13 @@ type CouponChanges struct {
 	MaxUses      *int
 	EmailDomains *[]string
 	Price        *decimal.Decimal
+}
+
+// ValidateText checks the text an update sets: a title that is not blank, and a title, category
+// and note the database can store within their bounds.
+func (u CouponChanges) ValidateText() error {
+	if u.Title != nil && strings.TrimSpace(*u.Title) == "" {
+		return FieldError("title", "Cannot be empty.")
+	}
+	return checkCouponText(u.Title, u.Category, u.Note)
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/coursecommerce/commerce/commerce"
@@ -52,6 +55,9 @@ func (s *Store) FreezeBasket(ctx context.Context, basketID int64, owner commerce
 		if err != nil {
 			return err
 		}
+		if err := s.refuseOwnedSeats(ctx, tx, owner.ID, basket); err != nil {
+			return err
+		}
 		pricing, _, err := s.priceForFreeze(ctx, tx, basket, owner)
 		if err != nil {
 			return err
@@ -84,6 +90,30 @@ func (s *Store) FreezeBasket(ctx context.Context, basketID int64, owner commerce
 		return interpretError(err)
 	})
 	return checkout, data, existing, err
+}
+
+// refuseOwnedSeats answers edX's "already purchased" when the basket holds a seat the owner
+// bought in an order (not refunded): a seat is sold once.
+func (s *Store) refuseOwnedSeats(ctx context.Context, tx pgx.Tx, ownerID int64, b commerce.Basket) error {
+	ids := make([]int64, 0, len(b.Lines))
+	skuOf := make(map[int64]string, len(b.Lines))
+	for _, l := range b.Lines {
+		ids = append(ids, l.Product.ID)
+		skuOf[l.Product.ID] = l.Product.StockRecord.PartnerSKU
+	}
+	owned, err := s.q.ListOwnedSeats(ctx, tx, dbgen.ListOwnedSeatsParams{UserID: ownerID, ProductIds: ids})
+	if err != nil {
+		return interpretError(fmt.Errorf("list owned seats of user %d: %w", ownerID, err))
+	}
+	if len(owned) == 0 {
+		return nil
+	}
+	skus := make([]string, 0, len(owned))
+	for _, o := range owned {
+		skus = append(skus, skuOf[o.ProductID])
+	}
+	slices.Sort(skus)
+	return commerce.AlreadyPurchased(slices.Compact(skus))
 }
 
 func checkoutFromRow(r dbgen.Checkout) (commerce.Checkout, commerce.PaymentData, error) {
@@ -182,6 +212,9 @@ func (s *Store) ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, 
 		if _, err := s.q.CopyBasketLines(ctx, tx, dbgen.CopyBasketLinesParams{ToBasketID: open.ID, FromBasketID: frozen.ID}); err != nil {
 			return interpretError(fmt.Errorf("copy lines of basket %d to %d: %w", frozen.ID, open.ID, err))
 		}
+		if _, err := s.q.DeleteOwnedSeatsFromOpenBasket(ctx, tx, frozen.OwnerID); err != nil {
+			return interpretError(fmt.Errorf("drop owned seats from basket %d: %w", open.ID, err))
+		}
 		return interpretError(s.q.CopyBasketVoucher(ctx, tx, dbgen.CopyBasketVoucherParams{ToBasketID: open.ID, FromBasketID: frozen.ID}))
 	})
 	return openID, err
@@ -196,6 +229,10 @@ func (s *Store) PlaceOrder(ctx context.Context, c commerce.Checkout, payment *co
 		if _, err := s.q.LockBasket(ctx, tx, c.BasketID); err != nil {
 			return interpretError(fmt.Errorf("lock basket %d: %w", c.BasketID, err))
 		}
+		// Serialise the learner's placements too, so two baskets never both sell the same seat.
+		if err := s.q.LockUser(ctx, tx, c.UserID); err != nil {
+			return interpretError(fmt.Errorf("lock user %d: %w", c.UserID, err))
+		}
 		row, err := s.q.CreateOrder(ctx, tx, dbgen.CreateOrderParams{
 			Number: c.OrderNumber, BasketID: c.BasketID, UserID: c.UserID, Currency: c.Currency, Total: c.Total,
 			TotalBeforeDiscounts: c.TotalBeforeDiscounts, PaymentProcessor: processorName(c, payment),
@@ -206,6 +243,9 @@ func (s *Store) PlaceOrder(ctx context.Context, c commerce.Checkout, payment *co
 			return interpretError(fmt.Errorf("create order %s: %w", c.OrderNumber, err))
 		}
 		created = true
+		if err := s.refuseSecondOrder(ctx, tx, c); err != nil {
+			return err
+		}
 		for _, l := range c.Lines {
 			p := dbgen.CreateOrderLineParams{
 				OrderID: row.ID, ProductID: &l.ProductID, StockRecordID: &l.StockRecordID, PartnerSku: l.SKU, Title: l.Title,
@@ -238,6 +278,9 @@ func (s *Store) PlaceOrder(ctx context.Context, c commerce.Checkout, payment *co
 		if err := s.q.SetBasketStatus(ctx, tx, dbgen.SetBasketStatusParams{ID: c.BasketID, Status: string(commerce.BasketSubmitted)}); err != nil {
 			return interpretError(fmt.Errorf("submit basket %d: %w", c.BasketID, err))
 		}
+		if _, err := s.q.DeleteOwnedSeatsFromOpenBasket(ctx, tx, c.UserID); err != nil {
+			return interpretError(fmt.Errorf("drop seats of order %s from the open basket: %w", c.OrderNumber, err))
+		}
 		return interpretError(s.q.SetCheckoutStatus(ctx, tx, dbgen.SetCheckoutStatusParams{OrderNumber: c.OrderNumber, Status: string(commerce.CheckoutPaid)}))
 	})
 	if err != nil {
@@ -245,6 +288,37 @@ func (s *Store) PlaceOrder(ctx context.Context, c commerce.Checkout, payment *co
 	}
 	order, err = s.Order(ctx, c.OrderNumber)
 	return order, created, err
+}
+
+// refuseSecondOrder fails with commerce.ErrAlreadyOwned when the checkout sells the learner a
+// seat another order of theirs already holds (e.g. a late payment for an expired checkout whose
+// seat was bought again meanwhile).
+func (s *Store) refuseSecondOrder(ctx context.Context, tx pgx.Tx, c commerce.Checkout) error {
+	var ids []int64
+	for _, l := range c.Lines {
+		if l.Class == commerce.ClassSeat {
+			ids = append(ids, l.ProductID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	owned, err := s.q.ListOwnedSeats(ctx, tx, dbgen.ListOwnedSeatsParams{UserID: c.UserID, ExceptOrder: c.OrderNumber, ProductIds: ids})
+	if err != nil {
+		return interpretError(fmt.Errorf("list owned seats of user %d: %w", c.UserID, err))
+	}
+	if len(owned) == 0 {
+		return nil
+	}
+	var held []string
+	for _, o := range owned {
+		for _, l := range c.Lines {
+			if l.ProductID == o.ProductID {
+				held = append(held, fmt.Sprintf("%s (order %s)", l.SKU, o.OrderNumber))
+			}
+		}
+	}
+	return fmt.Errorf("%w: %s already owns %s", commerce.ErrAlreadyOwned, c.Username, strings.Join(held, ", "))
 }
 
 func processorName(c commerce.Checkout, p *commerce.Payment) string {
@@ -257,20 +331,70 @@ func processorName(c commerce.Checkout, p *commerce.Payment) string {
 	return c.Processor
 }
 
-// FlagExcessivePayment records on the order that a second, different payment was accepted for
-// it (to refund) and marks its checkout NeedsAttention.
-func (s *Store) FlagExcessivePayment(ctx context.Context, number, processor, reference string, responseID int64) error {
+// FlagForOps puts a checkout in NeedsAttention with reason and, with note, adds reason as an
+// Error note to its order when one exists (once: the same note is not written twice). Every
+// payment that ops must act on (excessive, already owned, mismatched) is recorded this way.
+func (s *Store) FlagForOps(ctx context.Context, number, reason string, note bool) error {
 	return s.withTx(ctx, func(tx pgx.Tx) error {
+		if err := s.q.FlagCheckout(ctx, tx, dbgen.FlagCheckoutParams{OrderNumber: number, Reason: reason}); err != nil {
+			return interpretError(fmt.Errorf("flag checkout %s: %w", number, err))
+		}
+		if !note {
+			return nil
+		}
 		order, err := s.q.LockOrderByNumber(ctx, tx, number)
-		if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		} else if err != nil {
 			return interpretError(fmt.Errorf("lock order %s: %w", number, err))
 		}
-		if err := s.q.CreateOrderNote(ctx, tx, dbgen.CreateOrderNoteParams{OrderID: order.ID, NoteType: "Error",
-			Message: fmt.Sprintf("Excessive payment: %s transaction %s (processor response %d) paid for this order again; refund it.", processor, reference, responseID)}); err != nil {
-			return interpretError(fmt.Errorf("note on order %s: %w", number, err))
+		exists, err := s.q.OrderNoteExists(ctx, tx, dbgen.OrderNoteExistsParams{OrderID: order.ID, Message: reason})
+		if err != nil || exists {
+			return interpretError(err)
 		}
-		return interpretError(s.q.SetCheckoutStatus(ctx, tx, dbgen.SetCheckoutStatusParams{OrderNumber: number, Status: string(commerce.CheckoutNeedsAttention)}))
+		return interpretError(s.q.CreateOrderNote(ctx, tx, dbgen.CreateOrderNoteParams{OrderID: order.ID, NoteType: "Error", Message: reason}))
 	})
+}
+
+// AttentionReason returns why a checkout needs attention ("" when it does not).
+func (s *Store) AttentionReason(ctx context.Context, number string) (string, error) {
+	row, err := s.q.GetCheckoutByOrderNumber(ctx, s.pool, number)
+	if err != nil {
+		return "", interpretError(fmt.Errorf("get checkout %s: %w", number, err))
+	}
+	return row.AttentionReason, nil
+}
+
+// DeploymentID returns this database's deployment identity (created by the first migration).
+func (s *Store) DeploymentID(ctx context.Context) (string, error) {
+	id, err := s.q.GetDeploymentID(ctx, s.pool)
+	if err != nil {
+		return "", interpretError(fmt.Errorf("read the deployment identity (run migrate): %w", err))
+	}
+	return id, nil
+}
+
+// MarkWorkflowStarted records that a checkout's workflow exists, so the orphan sweeper leaves it.
+func (s *Store) MarkWorkflowStarted(ctx context.Context, number string) error {
+	return interpretError(s.q.MarkWorkflowStarted(ctx, s.pool, number))
+}
+
+// OrphanCheckouts returns up to limit checkouts frozen before before whose workflow is not known
+// to have started.
+func (s *Store) OrphanCheckouts(ctx context.Context, before time.Time, limit int) ([]commerce.Checkout, error) {
+	rows, err := s.q.ListOrphanCheckouts(ctx, s.pool, dbgen.ListOrphanCheckoutsParams{Before: before, MaxRows: int32(min(limit, math.MaxInt32))})
+	if err != nil {
+		return nil, interpretError(fmt.Errorf("list orphan checkouts: %w", err))
+	}
+	out := make([]commerce.Checkout, 0, len(rows))
+	for _, r := range rows {
+		c, _, err := checkoutFromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // PaymentRecorded reports whether a Paid event with this processor reference exists for the order.

@@ -37,7 +37,8 @@ func basketWithCode(t *testing.T, s *db.Store, seat commerce.Product, v commerce
 }
 
 // A payment that arrives after its checkout expired still places its order, even when the
-// single-use code it used has been taken again meanwhile; the order gets a note for ops.
+// single-use code it used has been taken by another learner meanwhile; the order gets a note for
+// ops.
 func TestLatePaymentPastASingleUseCodeIsPlacedAndNoted(t *testing.T) {
 	t.Parallel()
 	s := dbtest.Store(t)
@@ -48,9 +49,10 @@ func TestLatePaymentPastASingleUseCodeIsPlacedAndNoted(t *testing.T) {
 	var bld builder
 	ca, _, _, err := s.FreezeBasket(ctx, a.ID, u, partner, "cybersource", bld.build)
 	require.NoError(t, err)
-	bID, err := s.ReopenBasket(ctx, a.ID)
+	_, err = s.ReopenBasket(ctx, a.ID)
 	require.NoError(t, err)
-	cb, _, _, err := s.FreezeBasket(ctx, bID, u, partner, "cybersource", bld.build)
+	other, b := basketWithCode(t, s, seat, v)
+	cb, _, _, err := s.FreezeBasket(ctx, b.ID, other, partner, "cybersource", bld.build)
 	require.NoError(t, err, "the released code may be reserved again")
 	ob, _, err := s.PlaceOrder(ctx, cb, paymentFor(cb, "b"))
 	require.NoError(t, err)

@@ -98,7 +98,9 @@ func interpretError(err error) error {
 			return fmt.Errorf("%w: %s (%v)", commerce.ErrInvalidReference, pgErr.ConstraintName, err)
 		case "40P01", "40001": // deadlock, serialization failure (after withTx's retries)
 			return fmt.Errorf("%w: %s (%v)", commerce.ErrConflict, pgErr.Code, err)
-		case "23514", "22003": // check violation, numeric out of range: input the API let through
+		case "23514", "22003", "22021", "22P05", "2201X":
+			// check violation, numeric out of range, NUL or invalid UTF-8 in text, bad offset:
+			// input the API let through
 			return fmt.Errorf("%w: %s (%v)", commerce.ErrInvalidInput, pgErr.ConstraintName, err)
 		case "57P01", "57P02", "57P03", "53300": // shutdown, crash, cannot connect now, too many connections
 			return fmt.Errorf("%w (%v)", commerce.ErrUnavailable, err)

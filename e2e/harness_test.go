@@ -46,7 +46,7 @@ const (
 
 var (
 	temporalAddress   = envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233")
-	temporalNamespace = envOr("TEMPORAL_NAMESPACE", "ecommerce")
+	temporalNamespace string // a fresh namespace per run (see TestMain): one deployment per namespace
 	binary            string // the ecommerce binary, for tests that run the worker as a process
 	profile           = cybersource.Profile{ProfileID: "e2e-profile", AccessKey: "e2e-access", SecretKey: "e2e-secret-key"}
 )
@@ -70,9 +70,30 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build ecommerce: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	temporalNamespace, err = freshNamespace("e2e-" + randomHex(4))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "create a Temporal namespace at %s (make test starts a dev server: scripts/temporal.sh ensure --headless): %v\n", temporalAddress, err)
+		os.Exit(1)
+	}
 	code := dbtest.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// freshNamespace registers a namespace with the checkout's search attributes. Each run of the
+// package is one deployment (one database schema), and a namespace belongs to one deployment.
+func freshNamespace(name string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{HostPort: temporalAddress, Logger: quietLogger{}})
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	if err := workflows.RegisterNamespace(ctx, c, name); err != nil {
+		return "", err
+	}
+	return name, nil
 }
 
 func randomHex(n int) string {
@@ -86,6 +107,8 @@ type stackOptions struct {
 	paymentTimeout time.Duration
 	retryLimit     time.Duration
 	externalWorker bool // run the worker as an `ecommerce worker` process (see startWorkerProcess)
+	// temporalDownForAPI gives the API a Temporal client that cannot connect (an outage).
+	temporalDownForAPI bool
 }
 
 // stack is the whole service for one test: API, worker, simulators, on the shared database and
@@ -96,6 +119,10 @@ type stack struct {
 	opts      stackOptions
 	partner   string
 	taskQueue string
+	// deployment is the test database's deployment identity.
+	deployment string
+	// checkouts reaches the real Temporal server (the API's may be down, see temporalDownForAPI).
+	checkouts *workflows.Checkouts
 	store     *db.Store
 	temporal  client.Client
 	apiURL    string
@@ -116,6 +143,9 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 		opts.retryLimit = time.Minute
 	}
 	s := &stack{t: t, opts: opts, partner: "E" + strings.ToUpper(randomHex(3)), taskQueue: "e2e-" + randomHex(6), store: dbtest.Store(t)}
+	var err error
+	s.deployment, err = s.store.DeploymentID(context.Background())
+	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tc, err := client.Dial(client.Options{HostPort: temporalAddress, Namespace: temporalNamespace, Logger: quietLogger{}})
 	require.NoError(t, err, "Temporal must run at %s (make test starts it: scripts/temporal.sh ensure --headless)", temporalAddress)
@@ -137,9 +167,20 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	verifier, err := auth.NewVerifier(jwtSecret, []string{jwtIssuer})
 	require.NoError(t, err)
 	proc := cybersource.Processor{Config: cybersource.Config{Profile: profile, PaymentPageURL: s.csURL + "/pay"}, PublicURL: s.apiURL}
+	s.checkouts = &workflows.Checkouts{Client: tc, TaskQueue: s.taskQueue, PaymentTimeout: opts.paymentTimeout,
+		FulfillmentRetryLimit: opts.retryLimit, Deployment: s.deployment}
+	apiCheckouts := s.checkouts
+	if opts.temporalDownForAPI {
+		down, err := newDownClient()
+		require.NoError(t, err)
+		t.Cleanup(down.Close)
+		c := *s.checkouts
+		c.Client = down
+		apiCheckouts = &c
+	}
 	apiSrv.Config.Handler = api.NewHandler(api.Config{
 		Store: s.store, Verifier: verifier, PartnerShortCode: s.partner, Logger: logger, PublicURL: s.apiURL,
-		Checkouts:  &workflows.Checkouts{Client: tc, TaskQueue: s.taskQueue, PaymentTimeout: opts.paymentTimeout, FulfillmentRetryLimit: opts.retryLimit},
+		Checkouts:  apiCheckouts,
 		Processors: []api.PaymentProcessor{proc}, CyberSource: proc,
 	})
 	apiSrv.Start()
@@ -153,11 +194,17 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	return s
 }
 
+// newDownClient is a Temporal client of an address where nothing listens: an outage.
+func newDownClient() (client.Client, error) {
+	return client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1", Namespace: temporalNamespace, Logger: quietLogger{},
+		ConnectionOptions: client.ConnectionOptions{GetSystemInfoTimeout: time.Second}})
+}
+
 // startWorker runs the worker in this process until the test ends (or stopWorker).
 func (s *stack) startWorker() {
 	s.t.Helper()
 	w := worker.New(s.temporal, s.taskQueue, worker.Options{})
-	workflows.Register(w, &activities.Activities{Store: s.store, LMS: lms.NewClient(s.lmsURL, lmsKey), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	workflows.Register(w, &activities.Activities{Deployment: s.deployment, Store: s.store, LMS: lms.NewClient(s.lmsURL, lmsKey), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(s.t, w.Start())
 	s.worker = w
 	s.t.Cleanup(func() {

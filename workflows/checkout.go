@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/coursecommerce/commerce/activities"
@@ -23,6 +24,9 @@ type CheckoutInput struct {
 	PaymentTimeout time.Duration `json:"payment_timeout"`
 	// FulfillmentRetryLimit bounds the retries of one enrollment before ops are asked.
 	FulfillmentRetryLimit time.Duration `json:"fulfillment_retry_limit"`
+	// Deployment is the identity of the database the checkout belongs to; activities of another
+	// deployment refuse the work.
+	Deployment string `json:"deployment"`
 }
 
 // PaymentStatus is the payment as the status query shows it.
@@ -62,12 +66,14 @@ type Status struct {
 
 // checkout is the workflow's state.
 type checkout struct {
-	in     CheckoutInput
-	status Status
-	seen   map[string]bool
-	logger log.Logger
-	payCh  workflow.ReceiveChannel
-	opsCh  workflow.ReceiveChannel
+	in CheckoutInput
+	// version is the workflow's version (see versionOpsSeeEveryPayment).
+	version workflow.Version
+	status  Status
+	seen    map[string]bool
+	logger  log.Logger
+	payCh   workflow.ReceiveChannel
+	opsCh   workflow.ReceiveChannel
 }
 
 // CheckoutWorkflow takes a frozen basket from payment to a fulfilled order: it waits for the
@@ -100,8 +106,10 @@ func (wf *checkout) setup(ctx workflow.Context) error {
 
 func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 	c := wf.in.Checkout
+	wf.version = workflow.GetVersion(ctx, versionOpsSeeEveryPayment, workflow.DefaultVersion, 1)
 	var state activities.OrderState
-	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadOrder, c.OrderNumber).Get(ctx, &state); err != nil {
+	ref := activities.OrderRef{OrderNumber: c.OrderNumber, Deployment: wf.in.Deployment}
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadOrder, ref).Get(ctx, &state); err != nil {
 		return wf.status, fmt.Errorf("load order %s: %w", c.OrderNumber, err)
 	}
 	order := state.Order
@@ -114,13 +122,21 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 				return wf.status, nil
 			}
 		}
-		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.PlaceOrder, activities.PlaceOrderInput{Checkout: c, Payment: payment}).Get(ctx, &order); err != nil {
-			return wf.status, fmt.Errorf("place order %s: %w", c.OrderNumber, err)
+		var placed bool
+		var err error
+		if order, placed, err = wf.placeOrder(ctx, payment); err != nil || !placed {
+			return wf.status, err
 		}
 		wf.setState(ctx, commerce.CheckoutPaid, "")
 	} else if !order.Fulfillable() {
-		// A run started for an order that is already fulfilled (a late duplicate): nothing to do.
+		// A run started for an order that is already fulfilled: a late duplicate, or a second
+		// payment for the order (excessive), which ops must see.
 		wf.syncLines(order)
+		if wf.version >= 1 {
+			wf.adoptOrderPayment(order)
+			wf.drainLatePayments(ctx)
+			wf.awaitExcessiveHandled(ctx)
+		}
 		wf.setState(ctx, commerce.CheckoutFulfilled, "")
 		return wf.status, nil
 	} else {
@@ -131,13 +147,85 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 	if err := wf.fulfil(ctx, order); err != nil {
 		return wf.status, err
 	}
+	if wf.version >= 1 {
+		wf.awaitExcessiveHandled(ctx)
+	}
 	wf.setState(ctx, commerce.CheckoutFulfilled, "")
 	wf.status.OrderStatus = commerce.OrderComplete
 	if err := workflow.ExecuteActivity(receiptCtx(ctx), a.SendReceipt, c.OrderNumber).Get(ctx, nil); err != nil {
 		wf.logger.Warn("receipt not sent", "error", err)
 	}
-	wf.drainLatePayments()
+	wf.drainLatePayments(ctx)
 	return wf.status, nil
+}
+
+// placeOrder places the order for payment. When the learner already owns one of its seats (a
+// second order for a seat), no order is placed: ops are asked to refund the payment, and the
+// run ends once they close the case (placed false), or places the order if they ask to retry.
+func (wf *checkout) placeOrder(ctx workflow.Context, payment *commerce.Payment) (commerce.Order, bool, error) {
+	c := wf.in.Checkout
+	in := activities.PlaceOrderInput{Checkout: c, Payment: payment, Deployment: wf.in.Deployment}
+	for {
+		var order commerce.Order
+		err := workflow.ExecuteLocalActivity(localCtx(ctx), a.PlaceOrder, in).Get(ctx, &order)
+		if err == nil {
+			return order, true, nil
+		}
+		var appErr *temporal.ApplicationError
+		if wf.version < 1 || !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeAlreadyOwned {
+			return order, false, fmt.Errorf("place order %s: %w", c.OrderNumber, err)
+		}
+		reason := fmt.Sprintf("No order placed: %s Refund the payment%s.", appErr.Message(), paymentRef(payment))
+		wf.setState(ctx, commerce.CheckoutNeedsAttention, reason)
+		if action := wf.awaitOps(ctx); action.Action == OpsMarkFulfilled {
+			wf.closeByOps(ctx, action)
+			wf.setState(ctx, commerce.CheckoutFulfilled, "")
+			return order, false, nil
+		}
+	}
+}
+
+// paymentRef names a payment in a reason for ops (" of <processor> transaction <id> (<amount>)").
+func paymentRef(p *commerce.Payment) string {
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprintf(" of %s transaction %s (%s %s)", p.Processor, p.TransactionID, commerce.FormatMoney(p.Amount), p.Currency)
+}
+
+// adoptOrderPayment takes the order's recorded payment as the checkout's payment (a new run for
+// a placed order), so that only a different payment counts as excessive.
+func (wf *checkout) adoptOrderPayment(o commerce.Order) {
+	if wf.status.Payment != nil || o.Payment == nil {
+		return
+	}
+	wf.status.Payment = &PaymentStatus{Processor: o.Payment.Processor, TransactionID: o.Payment.Reference,
+		Outcome: commerce.PaymentAccepted, Amount: commerce.FormatMoney(o.Payment.AmountDebited), Currency: o.Payment.Currency}
+}
+
+// awaitExcessiveHandled keeps a checkout that received excessive payments in NeedsAttention
+// until ops close it (mark-fulfilled, once the extra payments are refunded).
+func (wf *checkout) awaitExcessiveHandled(ctx workflow.Context) {
+	for len(wf.status.ExcessivePayments) > 0 {
+		wf.setState(ctx, commerce.CheckoutNeedsAttention, wf.excessiveReason())
+		if action := wf.awaitOps(ctx); action.Action == OpsMarkFulfilled {
+			wf.closeByOps(ctx, action)
+			return
+		}
+	}
+}
+
+// excessiveReason tells ops which payments to refund.
+func (wf *checkout) excessiveReason() string {
+	return fmt.Sprintf("Excessive payment: order %s was paid again by transaction(s) %s; refund them, then send mark-fulfilled.",
+		wf.in.Checkout.OrderNumber, strings.Join(wf.status.ExcessivePayments, ", "))
+}
+
+// closeByOps records in the database that an operator closed a checkout that needed attention;
+// the caller then sets the final state.
+func (wf *checkout) closeByOps(ctx workflow.Context, action OpsAction) {
+	wf.logger.Info("checkout closed by an operator", "note", action.Note)
+	_ = workflow.ExecuteLocalActivity(localCtx(ctx), a.SetCheckoutStatus, wf.in.Checkout.OrderNumber, commerce.CheckoutFulfilled).Get(ctx, nil)
 }
 
 // awaitPayment waits for an acceptable payment. It returns done when the checkout ended without
@@ -206,7 +294,7 @@ func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool)
 				}
 				if flagged != nil && flagged.Outcome == commerce.PaymentAccepted && flagged.TransactionID != n.TransactionID {
 					// The flagged payment took money too: it is excessive now (to refund).
-					wf.status.ExcessivePayments = append(wf.status.ExcessivePayments, flagged.TransactionID)
+					wf.addExcessive(ctx, flagged.TransactionID)
 				}
 				return wf.accept(n), false
 			case commerce.PaymentReview:
@@ -258,7 +346,7 @@ func (wf *checkout) endWithoutPayment(ctx workflow.Context, state commerce.Check
 	c := wf.in.Checkout
 	var basketID int64
 	err := workflow.ExecuteLocalActivity(localCtx(ctx), a.ReopenBasket,
-		activities.ReopenInput{OrderNumber: c.OrderNumber, BasketID: c.BasketID, Status: state}).Get(ctx, &basketID)
+		activities.ReopenInput{OrderNumber: c.OrderNumber, BasketID: c.BasketID, Status: state, Deployment: wf.in.Deployment}).Get(ctx, &basketID)
 	if err != nil {
 		wf.logger.Error("cannot reopen the basket", "error", err)
 		return
@@ -284,7 +372,7 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 				continue
 			}
 			if l.Class == commerce.ClassEnrollmentCode {
-				f := workflow.ExecuteActivity(codesCtx(ctx), a.CreateEnrollmentCodes, activities.EnrollmentCodesInput{OrderNumber: c.OrderNumber, SKU: l.SKU})
+				f := workflow.ExecuteActivity(codesCtx(ctx), a.CreateEnrollmentCodes, activities.EnrollmentCodesInput{OrderNumber: c.OrderNumber, SKU: l.SKU, Deployment: wf.in.Deployment})
 				futures = append(futures, pending{index: i, future: f})
 				continue
 			}
@@ -293,7 +381,7 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 			}
 			f := workflow.ExecuteActivity(wf.enrollCtx(ctx), a.Enroll, activities.EnrollInput{
 				OrderNumber: c.OrderNumber, SKU: l.SKU, Username: c.Username, CourseID: l.CourseID, Mode: l.Mode,
-				CreditProvider: l.CreditProvider, DatePlaced: order.DatePlaced,
+				CreditProvider: l.CreditProvider, DatePlaced: order.DatePlaced, Deployment: wf.in.Deployment,
 			})
 			futures = append(futures, pending{index: i, future: f})
 		}
@@ -317,14 +405,15 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 		if order.Status == commerce.OrderComplete {
 			return nil
 		}
-		wf.setState(ctx, commerce.CheckoutNeedsAttention, "Fulfillment failed; waiting for an ops-action signal (retry or mark-fulfilled).")
+		// The order notes say why each line failed; the flag adds no note of its own.
+		wf.enterState(ctx, commerce.CheckoutNeedsAttention, "Fulfillment failed; waiting for an ops-action signal (retry or mark-fulfilled).", false)
 		action := queued
 		if action.Action != OpsMarkFulfilled {
 			action = wf.awaitOps(ctx)
 		}
 		if action.Action == OpsMarkFulfilled {
 			if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MarkOrderFulfilled,
-				activities.MarkFulfilledInput{OrderNumber: c.OrderNumber, Note: action.Note}).Get(ctx, &order); err != nil {
+				activities.MarkFulfilledInput{OrderNumber: c.OrderNumber, Note: action.Note, Deployment: wf.in.Deployment}).Get(ctx, &order); err != nil {
 				return fmt.Errorf("mark %s fulfilled: %w", c.OrderNumber, err)
 			}
 			wf.syncLines(order)
@@ -380,13 +469,13 @@ func (wf *checkout) lastChancePayment(ctx workflow.Context) *commerce.Payment {
 }
 
 // drainLatePayments handles the notifications still queued when the workflow completes.
-func (wf *checkout) drainLatePayments() {
+func (wf *checkout) drainLatePayments(ctx workflow.Context) {
 	for {
 		var n commerce.PaymentNotification
 		if !wf.payCh.ReceiveAsync(&n) {
 			return
 		}
-		wf.lateNotification(n)
+		wf.lateNotification(ctx, n)
 	}
 }
 
@@ -396,23 +485,41 @@ func (wf *checkout) watchLatePayments(ctx workflow.Context) {
 	for {
 		var n commerce.PaymentNotification
 		wf.payCh.Receive(ctx, &n)
-		wf.lateNotification(n)
+		wf.lateNotification(ctx, n)
 	}
 }
 
 // lateNotification counts a notification received after the order's payment, and records a
 // different accepted payment as excessive (to refund).
-func (wf *checkout) lateNotification(n commerce.PaymentNotification) {
+func (wf *checkout) lateNotification(ctx workflow.Context, n commerce.PaymentNotification) {
 	paid := ""
 	if wf.status.Payment != nil {
 		paid = wf.status.Payment.TransactionID
 	}
 	if n.Outcome == commerce.PaymentAccepted && n.TransactionID != paid && !slices.Contains(wf.status.ExcessivePayments, n.TransactionID) {
-		wf.status.ExcessivePayments = append(wf.status.ExcessivePayments, n.TransactionID)
-		wf.logger.Error("excessive payment: a second accepted payment for this order; refund it", "transaction_id", n.TransactionID)
+		wf.addExcessive(ctx, n.TransactionID)
 		return
 	}
 	wf.status.IgnoredEvents++
+}
+
+// addExcessive records an accepted payment that paid for the order again: listed in the status,
+// and (from version 1) flagged for ops with an order note, whenever it arrives.
+func (wf *checkout) addExcessive(ctx workflow.Context, transactionID string) {
+	wf.status.ExcessivePayments = append(wf.status.ExcessivePayments, transactionID)
+	wf.logger.Error("excessive payment: a second accepted payment for this order; refund it", "transaction_id", transactionID)
+	if wf.version >= 1 {
+		wf.flag(ctx, wf.excessiveReason(), true)
+	}
+}
+
+// flag records in the database that the checkout needs attention, and why (and, with note, adds
+// the reason as an Error note to the order, if there is one).
+func (wf *checkout) flag(ctx workflow.Context, reason string, note bool) {
+	in := activities.FlagInput{OrderNumber: wf.in.Checkout.OrderNumber, Reason: reason, Note: note, Deployment: wf.in.Deployment}
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.FlagForOps, in).Get(ctx, nil); err != nil {
+		wf.logger.Error("cannot flag the checkout for ops", "error", err)
+	}
 }
 
 // lineFailure turns an enrollment failure into the line status edX would show.
@@ -451,8 +558,14 @@ func (wf *checkout) syncLines(o commerce.Order) {
 	}
 }
 
-// setState records a state in the status, the CheckoutStatus search attribute and the UI details.
+// setState records a state in the status, the CheckoutStatus search attribute and the UI details;
+// NeedsAttention is also flagged in the database with its reason, noted on the order.
 func (wf *checkout) setState(ctx workflow.Context, state commerce.CheckoutStatus, reason string) {
+	wf.enterState(ctx, state, reason, true)
+}
+
+// enterState is setState; note says whether a NeedsAttention reason is also noted on the order.
+func (wf *checkout) enterState(ctx workflow.Context, state commerce.CheckoutStatus, reason string, note bool) {
 	wf.status.State = state
 	wf.status.LastError = reason
 	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchCheckoutStatus.ValueSet(string(state))); err != nil {
@@ -465,6 +578,10 @@ func (wf *checkout) setState(ctx workflow.Context, state commerce.CheckoutStatus
 	workflow.SetCurrentDetails(ctx, details)
 	if state == commerce.CheckoutNeedsAttention {
 		wf.logger.Warn("checkout needs attention", "reason", reason)
+		if wf.version >= 1 {
+			wf.flag(ctx, reason, note)
+			return
+		}
 		_ = workflow.ExecuteLocalActivity(localCtx(ctx), a.SetCheckoutStatus, wf.in.Checkout.OrderNumber, state).Get(ctx, nil)
 	}
 }

@@ -72,9 +72,9 @@ func TestCheckout_AcceptedPayment_PlacesOrderEnrollsEachSeatAndSendsReceipt(t *t
 	verified, credit := h.enrollsOf(skuVerified), h.enrollsOf(skuCredit)
 	require.Len(t, verified, 1)
 	require.Len(t, credit, 1)
-	assertEnrollInput(t, activities.EnrollInput{OrderNumber: orderNumber, SKU: skuVerified, Username: username,
+	assertEnrollInput(t, activities.EnrollInput{Deployment: deployment, OrderNumber: orderNumber, SKU: skuVerified, Username: username,
 		CourseID: courseVerified, Mode: "verified", DatePlaced: placedAt}, verified[0].In)
-	assertEnrollInput(t, activities.EnrollInput{OrderNumber: orderNumber, SKU: skuCredit, Username: username,
+	assertEnrollInput(t, activities.EnrollInput{Deployment: deployment, OrderNumber: orderNumber, SKU: skuCredit, Username: username,
 		CourseID: courseCredit, Mode: "credit", CreditProvider: "asu", DatePlaced: placedAt}, credit[0].In)
 	assert.EqualValues(t, 1, verified[0].Attempt)
 	assert.EqualValues(t, 1, credit[0].Attempt)
@@ -82,7 +82,7 @@ func TestCheckout_AcceptedPayment_PlacesOrderEnrollsEachSeatAndSendsReceipt(t *t
 	assert.Equal(t, 1, h.count("FinishFulfillment"))
 	assert.Equal(t, []string{orderNumber}, h.receipts)
 	assert.Zero(t, h.count("ReopenBasket"))
-	assert.Zero(t, h.count("SetCheckoutStatus"))
+	assert.Zero(t, h.count("FlagForOps"))
 	assert.Zero(t, h.count("MarkOrderFulfilled"))
 
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
@@ -130,7 +130,7 @@ func TestCheckout_FreeCheckout_PlacesOrderWithoutWaitingForPayment(t *testing.T)
 	assert.Equal(t, startTime, h.places[0].At, "placed without waiting")
 	assert.Zero(t, timers(), "no payment timer")
 	require.Len(t, h.enrolls, 1)
-	assertEnrollInput(t, activities.EnrollInput{OrderNumber: orderNumber, SKU: skuVerified, Username: username,
+	assertEnrollInput(t, activities.EnrollInput{Deployment: deployment, OrderNumber: orderNumber, SKU: skuVerified, Username: username,
 		CourseID: courseVerified, Mode: "verified", DatePlaced: placedAt}, h.enrolls[0].In)
 	assert.Equal(t, 1, h.count("SendReceipt"))
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
@@ -150,9 +150,9 @@ func TestCheckout_PaymentTimeout_ReopensBasket(t *testing.T) {
 	assert.Zero(t, before.Calls["ReopenBasket"])
 
 	require.Len(t, h.reopens, 1)
-	assert.Equal(t, activities.ReopenInput{OrderNumber: orderNumber, BasketID: basketID, Status: commerce.CheckoutPaymentExpired}, h.reopens[0].In)
+	assert.Equal(t, activities.ReopenInput{Deployment: deployment, OrderNumber: orderNumber, BasketID: basketID, Status: commerce.CheckoutPaymentExpired}, h.reopens[0].In)
 	assert.Equal(t, startTime.Add(paymentTimeout), h.reopens[0].At)
-	for _, act := range []string{"PlaceOrder", "Enroll", "FinishFulfillment", "SendReceipt", "SetCheckoutStatus"} {
+	for _, act := range []string{"PlaceOrder", "Enroll", "FinishFulfillment", "SendReceipt", "FlagForOps"} {
 		assert.Zero(t, h.count(act), act)
 	}
 	assert.Equal(t, commerce.CheckoutPaymentExpired, st.State)
@@ -172,7 +172,7 @@ func TestCheckout_UnsuccessfulPayment_ReopensBasket(t *testing.T) {
 			st := h.run()
 
 			require.Len(t, h.reopens, 1)
-			assert.Equal(t, activities.ReopenInput{OrderNumber: orderNumber, BasketID: basketID, Status: commerce.CheckoutPaymentDeclined}, h.reopens[0].In)
+			assert.Equal(t, activities.ReopenInput{Deployment: deployment, OrderNumber: orderNumber, BasketID: basketID, Status: commerce.CheckoutPaymentDeclined}, h.reopens[0].In)
 			assert.Equal(t, startTime.Add(2*time.Minute), h.reopens[0].At, "ends at once, not at the timeout")
 			for _, act := range []string{"PlaceOrder", "Enroll", "FinishFulfillment", "SendReceipt"} {
 				assert.Zero(t, h.count(act), act)
@@ -225,7 +225,7 @@ func TestCheckout_DuplicateNotifications_OfFlaggedPaymentAreIgnored(t *testing.T
 	s := h.snapshot("flagged")
 	assert.Equal(t, commerce.CheckoutNeedsAttention, s.Status.State)
 	assert.Equal(t, 3, s.Status.IgnoredEvents, "two repeats and one duplicate outcome")
-	assert.Equal(t, 1, s.Calls["SetCheckoutStatus"], "flagged once")
+	assert.Equal(t, 1, s.Calls["FlagForOps"], "flagged once")
 	assert.Zero(t, s.Calls["PlaceOrder"])
 
 	require.Len(t, h.places, 1)
@@ -265,7 +265,7 @@ func TestCheckout_MismatchedPayment_NeedsAttentionUntilOpsAcceptIt(t *testing.T)
 			assert.Equal(t, "txn-1", f.Status.Payment.TransactionID)
 			assert.Equal(t, commerce.PaymentAccepted, f.Status.Payment.Outcome)
 			assert.Zero(t, f.Calls["PlaceOrder"], "a mismatch is never placed")
-			assert.Equal(t, 1, f.Calls["SetCheckoutStatus"])
+			assert.Equal(t, 1, f.Calls["FlagForOps"])
 
 			p := h.snapshot("past-timeout")
 			assert.Equal(t, commerce.CheckoutNeedsAttention, p.Status.State)
@@ -273,7 +273,7 @@ func TestCheckout_MismatchedPayment_NeedsAttentionUntilOpsAcceptIt(t *testing.T)
 			assert.Zero(t, p.Calls["PlaceOrder"], "retry and unknown actions do not accept a flagged payment")
 			assert.Zero(t, p.Calls["ReopenBasket"], "a flagged checkout does not expire")
 
-			assert.Equal(t, []statusCall{{Number: orderNumber, Status: commerce.CheckoutNeedsAttention}}, h.statuses)
+			assert.Equal(t, []string{orderNumber}, flaggedOrders(h.flags))
 			require.Len(t, h.places, 1, "mark-fulfilled places the order with the flagged payment")
 			assert.Equal(t, startTime.Add(2*paymentTimeout+time.Minute), h.places[0].At)
 			assertPayment(t, n, h.places[0].In.Payment)
@@ -296,16 +296,23 @@ func TestCheckout_CorrectPaymentAfterMismatch_IsAccepted(t *testing.T) {
 	h.pay(time.Minute, wrong)
 	h.snap(2*time.Minute, "flagged")
 	h.pay(3*time.Minute, right)
+	h.snap(4*time.Minute, "excessive")
+	h.ops(5*time.Minute, workflows.OpsMarkFulfilled, "txn-1 refunded at the processor")
 	st := h.run()
 
 	assert.Equal(t, commerce.CheckoutNeedsAttention, h.snapshot("flagged").Status.State)
 	require.Len(t, h.places, 1)
 	assert.Equal(t, startTime.Add(3*time.Minute), h.places[0].At)
 	assertPayment(t, right, h.places[0].In.Payment)
+	// The mismatched payment took money too: it is excessive, and ops must refund it.
+	excessive := h.snapshot("excessive").Status
+	assert.Equal(t, commerce.CheckoutNeedsAttention, excessive.State)
+	assert.Equal(t, []string{"txn-1"}, excessive.ExcessivePayments)
+	assert.Contains(t, excessive.LastError, "txn-1")
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 	assert.Equal(t, "txn-2", st.Payment.TransactionID)
 	assert.Empty(t, st.LastError)
-	assert.Equal(t, []string{needsAttention, paidState, fulfilling, fulfilled}, h.searchStates())
+	assert.Equal(t, []string{needsAttention, paidState, fulfilling, needsAttention, fulfilled}, h.searchStates())
 }
 
 // Ops actions while awaiting a payment, with nothing flagged, change nothing.
@@ -365,14 +372,14 @@ func TestCheckout_ReviewOutcome_HoldsCheckoutPastTimeout(t *testing.T) {
 			assert.Equal(t, "The processor holds the payment for review: processor says review", r.Status.LastError)
 			require.NotNil(t, r.Status.Payment)
 			assert.Equal(t, commerce.PaymentReview, r.Status.Payment.Outcome)
-			assert.Equal(t, 1, r.Calls["SetCheckoutStatus"])
+			assert.Equal(t, 1, r.Calls["FlagForOps"])
 
 			p := h.snapshot("past-timeout")
 			assert.Equal(t, commerce.CheckoutNeedsAttention, p.Status.State)
 			assert.Zero(t, p.Calls["ReopenBasket"], "the payment timer no longer expires the checkout")
 			assert.Zero(t, p.Calls["PlaceOrder"])
 
-			assert.Equal(t, []statusCall{{Number: orderNumber, Status: commerce.CheckoutNeedsAttention}}, h.statuses)
+			assert.Equal(t, []string{orderNumber}, flaggedOrders(h.flags))
 			tc.check(t, h, st)
 		})
 	}
@@ -414,7 +421,7 @@ func TestCheckout_PermanentEnrollmentFailure_OpsRetryEnrollsFailedLineOnly(t *te
 	assert.Equal(t, commerce.LineComplete, vl.Status)
 	assert.Equal(t, 2, s.Calls["Enroll"], "a 4xx is not retried by the retry policy")
 	assert.Equal(t, 1, s.Calls["FinishFulfillment"])
-	assert.Equal(t, 1, s.Calls["SetCheckoutStatus"])
+	assert.Equal(t, 1, s.Calls["FlagForOps"])
 	assert.Zero(t, s.Calls["SendReceipt"])
 
 	ss := h.snapshot("still-stuck")
@@ -426,7 +433,7 @@ func TestCheckout_PermanentEnrollmentFailure_OpsRetryEnrollsFailedLineOnly(t *te
 	credit := h.enrollsOf(skuCredit)
 	require.Len(t, credit, 2)
 	assert.Equal(t, startTime.Add(20*time.Minute), credit[1].At, "enrolled again on the operator's retry")
-	assertEnrollInput(t, activities.EnrollInput{OrderNumber: orderNumber, SKU: skuCredit, Username: username,
+	assertEnrollInput(t, activities.EnrollInput{Deployment: deployment, OrderNumber: orderNumber, SKU: skuCredit, Username: username,
 		CourseID: courseCredit, Mode: "credit", CreditProvider: "asu", DatePlaced: placedAt}, credit[1].In)
 	assert.Equal(t, 1, h.count("PlaceOrder"))
 	assert.Equal(t, 2, h.count("FinishFulfillment"))
@@ -454,7 +461,7 @@ func TestCheckout_PermanentEnrollmentFailure_OpsMarkFulfilled(t *testing.T) {
 	st := h.run()
 
 	assert.Equal(t, commerce.CheckoutNeedsAttention, h.snapshot("stuck").Status.State)
-	assert.Equal(t, []activities.MarkFulfilledInput{{OrderNumber: orderNumber, Note: "enrolled by hand"}}, h.marks)
+	assert.Equal(t, []activities.MarkFulfilledInput{{OrderNumber: orderNumber, Note: "enrolled by hand", Deployment: deployment}}, h.marks)
 	assert.Len(t, h.enrollsOf(skuCredit), 1, "not enrolled again")
 	assert.Equal(t, 1, h.count("FinishFulfillment"))
 	assert.Equal(t, 1, h.count("SendReceipt"))
@@ -508,7 +515,7 @@ func TestCheckout_RetryableEnrollmentFailure_RetriedByPolicy(t *testing.T) {
 	}
 	assert.Len(t, h.enrollsOf(skuVerified), 1)
 	assert.Equal(t, 1, h.count("FinishFulfillment"))
-	assert.Zero(t, h.count("SetCheckoutStatus"), "never needed attention")
+	assert.Zero(t, h.count("FlagForOps"), "never needed attention")
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 	assert.Equal(t, commerce.LineComplete, lineOf(t, st, skuCredit).Status)
 	assert.Equal(t, []string{paidState, fulfilling, fulfilled}, h.searchStates())
@@ -613,7 +620,7 @@ func TestCheckout_Recovery_CompleteOrderDoesNothing(t *testing.T) {
 	st := h.run()
 
 	assert.Equal(t, 1, h.count("LoadOrder"))
-	for _, act := range []string{"PlaceOrder", "Enroll", "FinishFulfillment", "MarkOrderFulfilled", "SendReceipt", "ReopenBasket", "SetCheckoutStatus"} {
+	for _, act := range []string{"PlaceOrder", "Enroll", "FinishFulfillment", "MarkOrderFulfilled", "SendReceipt", "ReopenBasket", "FlagForOps"} {
 		assert.Zero(t, h.count(act), act)
 	}
 	assert.Zero(t, timers())
@@ -731,12 +738,77 @@ func TestCheckout_UnsupportedLineNeedsAttention(t *testing.T) {
 func TestCheckout_SecondAcceptedPaymentIsExcessive(t *testing.T) {
 	h := newHarness(t, input(twoSeats()))
 	h.pay(time.Minute, paid("txn-1"), paid("txn-2"), paid("txn-2"))
+	h.snap(2*time.Minute, "waiting for ops")
+	h.ops(3*time.Minute, workflows.OpsRetry, "")
+	h.snap(4*time.Minute, "after a retry")
+	h.ops(5*time.Minute, workflows.OpsMarkFulfilled, "txn-2 refunded by hand")
 	st := h.run()
 
 	assert.Equal(t, 1, h.count("PlaceOrder"))
 	assert.Equal(t, "txn-1", st.Payment.TransactionID)
 	assert.Equal(t, []string{"txn-2"}, st.ExcessivePayments)
 	assert.Equal(t, 1, st.IgnoredEvents, "the repeat of the excessive payment")
+	// Ops see it the same way as every flagged payment: NeedsAttention, a reason, an order note.
+	for _, name := range []string{"waiting for ops", "after a retry"} {
+		snap := h.snapshot(name).Status
+		assert.Equal(t, commerce.CheckoutNeedsAttention, snap.State, name)
+		assert.Contains(t, snap.LastError, "Excessive payment", name)
+		assert.Contains(t, snap.LastError, "txn-2", name)
+	}
+	require.NotEmpty(t, h.flags)
+	for _, f := range h.flags {
+		assert.True(t, f.Note, "noted on the order")
+		assert.Contains(t, f.Reason, "txn-2")
+		assert.Equal(t, deployment, f.Deployment)
+	}
+	assert.Equal(t, commerce.CheckoutFulfilled, st.State, "closed by ops")
+	assert.Equal(t, fulfilled, h.searchStates()[len(h.searchStates())-1])
+	assert.Contains(t, h.searchStates(), needsAttention)
+}
+
+// A run started for an order already fulfilled by a second, different payment (the callback of
+// a payment arriving after the workflow completed) flags it for ops and waits for them.
+func TestCheckout_ExcessivePaymentAfterTheWorkflowEnded_ReachesOps(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	o := orderFrom(twoSeats(), &commerce.Payment{Processor: processor, TransactionID: "txn-1", Amount: money("149.00"), Currency: "USD"})
+	o.Status = commerce.OrderComplete
+	h.preload(o)
+	h.pay(0, paid("txn-1"), paid("txn-9"))
+	h.snap(time.Minute, "waiting for ops")
+	h.ops(2*time.Minute, workflows.OpsMarkFulfilled, "refunded")
+	st := h.run()
+
+	assert.Zero(t, h.count("PlaceOrder"))
+	assert.Zero(t, h.count("Enroll"))
+	snap := h.snapshot("waiting for ops").Status
+	assert.Equal(t, commerce.CheckoutNeedsAttention, snap.State)
+	assert.Equal(t, []string{"txn-9"}, snap.ExcessivePayments)
+	assert.Equal(t, 1, snap.IgnoredEvents, "the order's own payment, repeated")
+	require.NotEmpty(t, h.flags)
+	assert.Contains(t, h.flags[0].Reason, "txn-9")
+	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
+}
+
+// An order refused because the learner already owns a seat (a late payment for an expired
+// checkout whose seat was bought again) is not placed twice: ops are asked to refund it.
+func TestCheckout_SeatAlreadyOwned_AsksOpsToRefund(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	h.placeErr = func(activities.PlaceOrderInput) error {
+		return temporal.NewNonRetryableApplicationError("The learner already owns a seat in this basket.: alice already owns SKU-VERIFIED (order EDX-100041)", activities.ErrTypeAlreadyOwned, nil)
+	}
+	h.pay(time.Minute, paid("txn-1"))
+	h.snap(2*time.Minute, "waiting for ops")
+	h.ops(3*time.Minute, workflows.OpsMarkFulfilled, "refunded txn-1")
+	st := h.run()
+
+	assert.Equal(t, 1, h.count("PlaceOrder"))
+	assert.Zero(t, h.count("Enroll"))
+	snap := h.snapshot("waiting for ops").Status
+	assert.Equal(t, commerce.CheckoutNeedsAttention, snap.State)
+	assert.Contains(t, snap.LastError, "EDX-100041")
+	assert.Contains(t, snap.LastError, "txn-1")
+	require.Len(t, h.flags, 1)
+	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 }
 
 // An accepted payment delivered together with a decline of an earlier attempt is not dropped:
@@ -767,7 +839,17 @@ func TestCheckout_FlaggedPaymentBecomesExcessiveWhenAnotherPays(t *testing.T) {
 	wrong.Amount = money("1.00")
 	h.pay(time.Minute, wrong)
 	h.pay(2*time.Minute, paid("txn-2"))
+	h.ops(time.Hour, workflows.OpsMarkFulfilled, "txn-1 refunded")
 	st := h.run()
 	assert.Equal(t, "txn-2", st.Payment.TransactionID)
 	assert.Equal(t, []string{"txn-1"}, st.ExcessivePayments)
+}
+
+// flaggedOrders lists the order numbers of FlagForOps calls.
+func flaggedOrders(flags []activities.FlagInput) []string {
+	var out []string
+	for _, f := range flags {
+		out = append(out, f.OrderNumber)
+	}
+	return out
 }

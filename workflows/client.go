@@ -31,10 +31,15 @@ type Checkouts struct {
 	// PaymentTimeout and FulfillmentRetryLimit go into every new checkout.
 	PaymentTimeout        time.Duration
 	FulfillmentRetryLimit time.Duration
+	// Deployment is this database's deployment identity; it goes into every new checkout.
+	Deployment string
+	// Guard, when set, holds every start and signal until the namespace is verified as this
+	// deployment's (a nil Guard holds nothing).
+	Guard *NamespaceGuard
 }
 
 func (s *Checkouts) input(c commerce.Checkout) CheckoutInput {
-	return CheckoutInput{Checkout: c, PaymentTimeout: s.PaymentTimeout, FulfillmentRetryLimit: s.FulfillmentRetryLimit}
+	return CheckoutInput{Checkout: c, PaymentTimeout: s.PaymentTimeout, FulfillmentRetryLimit: s.FulfillmentRetryLimit, Deployment: s.Deployment}
 }
 
 func (s *Checkouts) startOptions(c commerce.Checkout) client.StartWorkflowOptions {
@@ -74,6 +79,9 @@ func orderTotalAttribute(total decimal.Decimal) temporal.SearchAttributeUpdate {
 
 // Start starts the checkout workflow of a frozen basket, or finds the running one.
 func (s *Checkouts) Start(ctx context.Context, c commerce.Checkout) error {
+	if err := s.Guard.Ready(); err != nil {
+		return err
+	}
 	if _, err := s.Client.ExecuteWorkflow(ctx, s.startOptions(c), CheckoutWorkflowType, s.input(c)); err != nil {
 		return unavailable(fmt.Errorf("start checkout %s: %w", c.OrderNumber, err))
 	}
@@ -84,6 +92,9 @@ func (s *Checkouts) Start(ctx context.Context, c commerce.Checkout) error {
 // workflow again if it is no longer running, so a paid order is never lost; other outcomes for
 // a checkout that is over are dropped (they are recorded in the database).
 func (s *Checkouts) NotifyPayment(ctx context.Context, c commerce.Checkout, n commerce.PaymentNotification) error {
+	if err := s.Guard.Ready(); err != nil {
+		return err
+	}
 	id := CheckoutWorkflowID(c.OrderNumber)
 	if n.Outcome == commerce.PaymentAccepted {
 		_, err := s.Client.SignalWithStartWorkflow(ctx, id, SignalPaymentNotification, n, s.startOptions(c), CheckoutWorkflowType, s.input(c))
@@ -106,12 +117,31 @@ func (s *Checkouts) NotifyPayment(ctx context.Context, c commerce.Checkout, n co
 // RetryFulfillment asks the checkout of a placed order to fulfil it again, starting a new run
 // when the workflow is over.
 func (s *Checkouts) RetryFulfillment(ctx context.Context, c commerce.Checkout) error {
+	if err := s.Guard.Ready(); err != nil {
+		return err
+	}
 	id := CheckoutWorkflowID(c.OrderNumber)
 	_, err := s.Client.SignalWithStartWorkflow(ctx, id, SignalOpsAction, OpsAction{Action: OpsRetry}, s.startOptions(c), CheckoutWorkflowType, s.input(c))
 	if err != nil {
 		return unavailable(fmt.Errorf("signal retry to %s: %w", id, err))
 	}
 	return nil
+}
+
+// Exists reports whether the checkout's workflow was ever started (running or closed).
+func (s *Checkouts) Exists(ctx context.Context, orderNumber string) (bool, error) {
+	if err := s.Guard.Ready(); err != nil {
+		return false, err
+	}
+	_, err := s.Client.DescribeWorkflowExecution(ctx, CheckoutWorkflowID(orderNumber), "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable(fmt.Errorf("describe %s: %w", CheckoutWorkflowID(orderNumber), err))
+	}
+	return true, nil
 }
 
 // Status queries a running or closed checkout.

@@ -77,8 +77,11 @@ func twoSeats() commerce.Checkout {
 	)
 }
 
+// deployment is the fixture's deployment identity.
+const deployment = "7f0c2d4e-0000-4000-8000-000000000001"
+
 func input(c commerce.Checkout) workflows.CheckoutInput {
-	return workflows.CheckoutInput{Checkout: c, PaymentTimeout: paymentTimeout, FulfillmentRetryLimit: retryLimit}
+	return workflows.CheckoutInput{Checkout: c, PaymentTimeout: paymentTimeout, FulfillmentRetryLimit: retryLimit, Deployment: deployment}
 }
 
 // paid is an accepted notification that pays twoSeats exactly.
@@ -177,6 +180,9 @@ type harness struct {
 	enroll func(in activities.EnrollInput, attempt int32) error
 	// receiptErr fails SendReceipt.
 	receiptErr error
+	// placeErr, when set, decides a failure of PlaceOrder (nil: placed).
+	placeErr func(in activities.PlaceOrderInput) error
+	flags    []activities.FlagInput
 }
 
 func newHarness(t *testing.T, in workflows.CheckoutInput) *harness {
@@ -192,11 +198,11 @@ func newHarness(t *testing.T, in workflows.CheckoutInput) *harness {
 	h.env = env
 
 	env.OnActivity(a.LoadOrder, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, number string) (activities.OrderState, error) {
+		func(_ context.Context, ref activities.OrderRef) (activities.OrderState, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.calls["LoadOrder"]++
-			h.loads = append(h.loads, number)
+			h.loads = append(h.loads, ref.OrderNumber)
 			if !h.placed {
 				return activities.OrderState{}, nil
 			}
@@ -213,6 +219,9 @@ func newHarness(t *testing.T, in workflows.CheckoutInput) *harness {
 				rec.Payment = &p
 			}
 			h.places = append(h.places, placeCall{In: rec, At: env.Now().UTC()})
+			if h.placeErr != nil {
+				return commerce.Order{}, h.placeErr(in)
+			}
 			if !h.placed { // idempotent on the order number, like db.Store.PlaceOrder
 				h.placed = true
 				h.order = orderFrom(in.Checkout, in.Payment)
@@ -282,6 +291,14 @@ func newHarness(t *testing.T, in workflows.CheckoutInput) *harness {
 			}
 			h.order.Status = commerce.OrderComplete
 			return copyOrder(h.order), nil
+		})
+	env.OnActivity(a.FlagForOps, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.FlagInput) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.calls["FlagForOps"]++
+			h.flags = append(h.flags, in)
+			return nil
 		})
 	env.OnActivity(a.SendReceipt, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, number string) error {

@@ -22,6 +22,11 @@ const (
 	OpsMarkFulfilled = "mark-fulfilled"
 )
 
+// versionOpsSeeEveryPayment gates the commands added for issue 7 (workflow.GetVersion): every
+// excessive payment and every refused second order is flagged for ops with its reason, and the
+// checkout waits in NeedsAttention until they close it.
+const versionOpsSeeEveryPayment = "ops-see-every-payment"
+
 // OpsAction is the payload of the ops-action signal.
 type OpsAction struct {
 	Action string `json:"action"`

@@ -29,11 +29,26 @@ type config struct {
 	CyberSourcePaymentPageURL string        `env:"CYBERSOURCE_PAYMENT_PAGE_URL" default:"http://127.0.0.1:18001/pay" help:"hosted payment page the browser posts the signed form to (dev serves its CyberSource simulator here)"`
 	PaymentTimeout            time.Duration `env:"PAYMENT_TIMEOUT" default:"30m" help:"how long a frozen basket waits for payment before the checkout expires"`
 	FulfillmentRetryLimit     time.Duration `env:"FULFILLMENT_RETRY_LIMIT" default:"1h" help:"how long one enrollment is retried (1 s, x2, at most 5 min apart) before ops are asked"`
+	TrustedProxies            string        `env:"TRUSTED_PROXIES" default:"" help:"comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits of processor callbacks are per client); empty trusts none"`
+	CallbackRateLimit         int           `env:"CALLBACK_RATE_LIMIT" default:"100" help:"processor callbacks per second one client IP may send (burst twice that); -1 turns the limit off"`
+	OrphanSweepInterval       time.Duration `env:"ORPHAN_SWEEP_INTERVAL" default:"1m" help:"how often serve looks for baskets frozen while Temporal was down (and starts their checkout)"`
+	OrphanUnfreezeAfter       time.Duration `env:"ORPHAN_UNFREEZE_AFTER" default:"10m" help:"how long such a checkout's start is retried before its basket is unfrozen and its reservations released"`
 	SMTPAddr                  string        `env:"SMTP_ADDR" default:"" help:"host:port of the mail server for receipts; empty logs receipts instead of sending them"`
 	SMTPFrom                  string        `env:"SMTP_FROM" default:"receipts@example.com" help:"sender of receipt emails"`
 	LogLevel                  string        `env:"LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
 	LogFormat                 string        `env:"LOG_FORMAT" default:"text" help:"text or json"`
 	ShutdownTimeout           time.Duration `env:"SHUTDOWN_TIMEOUT" default:"15s" help:"how long serve waits for requests in flight on SIGTERM"`
+}
+
+// trustedProxies returns the configured reverse proxies.
+func (c config) trustedProxies() []string {
+	var out []string
+	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // issuers returns the accepted JWT issuers.

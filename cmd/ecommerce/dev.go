@@ -46,12 +46,21 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer)
 		return err
 	}
 	defer tc.Close()
-	w := newWorker(cfg, tc, store, logger, nil)
+	deployment, err := store.DeploymentID(ctx)
+	if err != nil {
+		return err
+	}
+	if err := claimNamespace(ctx, cfg, tc, deployment, logger); err != nil {
+		return fmt.Errorf("%w\n  (a Temporal dev server keeps its namespaces in .tools/run/temporal-dev.db: stop it and remove that file to start afresh)", err)
+	}
+	w := newWorker(cfg, tc, store, deployment, logger, nil)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
-	handler, err := newAPIHandler(cfg, store, checkouts(cfg, tc), logger)
+	co := checkouts(cfg, tc, deployment, nil)
+	sweepOrphans(ctx, cfg, store, co, logger)
+	handler, err := newAPIHandler(cfg, store, co, logger)
 	if err != nil {
 		return err
 	}

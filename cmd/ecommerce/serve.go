@@ -28,12 +28,27 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer tc.Close()
 	store := db.NewStore(pool)
-	go store.ListenForChanges(ctx, logger)
-	handler, err := newAPIHandler(cfg, store, checkouts(cfg, tc), logger)
+	deployment, err := store.DeploymentID(ctx)
 	if err != nil {
 		return err
 	}
-	return listenAndServe(ctx, cfg, handler, logger)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	guard := guardNamespace(ctx, cfg, tc, deployment, logger, cancel)
+	go store.ListenForChanges(ctx, logger)
+	co := checkouts(cfg, tc, deployment, guard)
+	sweepOrphans(ctx, cfg, store, co, logger)
+	handler, err := newAPIHandler(cfg, store, co, logger)
+	if err != nil {
+		return err
+	}
+	if err := listenAndServe(ctx, cfg, handler, logger); err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return nil
 }
 
 func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, logger *slog.Logger) (http.Handler, error) {
@@ -46,6 +61,7 @@ func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, logger *slog.L
 	return api.NewHandler(api.Config{
 		Store: store, Verifier: verifier, PartnerShortCode: cfg.PartnerShortCode, Logger: logger,
 		PublicURL: cfg.PublicURL, Checkouts: co, Processors: []api.PaymentProcessor{cs}, CyberSource: cs,
+		CallbackRate: float64(cfg.CallbackRateLimit), CallbackBurst: 2 * cfg.CallbackRateLimit, TrustedProxies: cfg.trustedProxies(),
 	}), nil
 }
 

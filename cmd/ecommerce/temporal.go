@@ -60,8 +60,44 @@ func registerSearchAttributes(ctx context.Context, cfg config, logger *slog.Logg
 	logger.Info("search attributes registered", "namespace", cfg.TemporalNamespace, "added", added)
 }
 
-func checkouts(cfg config, c client.Client) *workflows.Checkouts {
-	return &workflows.Checkouts{Client: c, TaskQueue: cfg.TemporalTaskQueue, PaymentTimeout: cfg.PaymentTimeout, FulfillmentRetryLimit: cfg.FulfillmentRetryLimit}
+func checkouts(cfg config, c client.Client, deployment string, guard *workflows.NamespaceGuard) *workflows.Checkouts {
+	return &workflows.Checkouts{Client: c, TaskQueue: cfg.TemporalTaskQueue, PaymentTimeout: cfg.PaymentTimeout,
+		FulfillmentRetryLimit: cfg.FulfillmentRetryLimit, Deployment: deployment, Guard: guard}
+}
+
+// claimNamespace makes sure TEMPORAL_NAMESPACE belongs to this database's deployment before a
+// worker starts; it fails with what to change when another deployment owns it.
+func claimNamespace(ctx context.Context, cfg config, c client.Client, deployment string, logger *slog.Logger) error {
+	if err := workflows.ClaimNamespace(ctx, c.WorkflowService(), cfg.TemporalNamespace, deployment, time.Second); err != nil {
+		return fmt.Errorf("refusing to run: %w", err)
+	}
+	logger.Info("temporal namespace verified", "namespace", cfg.TemporalNamespace, "deployment", deployment)
+	return nil
+}
+
+// guardNamespace verifies the namespace for the API in the background (the API may start while
+// Temporal is down; checkouts answer 503 until the namespace is verified). It calls fail when
+// another deployment owns the namespace.
+func guardNamespace(ctx context.Context, cfg config, c client.Client, deployment string, logger *slog.Logger, fail func(error)) *workflows.NamespaceGuard {
+	guard := &workflows.NamespaceGuard{}
+	go func() {
+		err := guard.Verify(ctx, c.WorkflowService(), cfg.TemporalNamespace, deployment, 5*time.Second, func(err error) {
+			logger.Warn("temporal namespace not verified yet; checkouts wait", "namespace", cfg.TemporalNamespace, "err", err)
+		})
+		switch {
+		case err == nil:
+			logger.Info("temporal namespace verified", "namespace", cfg.TemporalNamespace, "deployment", deployment)
+		case ctx.Err() == nil:
+			fail(fmt.Errorf("refusing to run: %w", err))
+		}
+	}()
+	return guard
+}
+
+// sweepOrphans starts the orphan sweeper of serve (and dev) until ctx ends.
+func sweepOrphans(ctx context.Context, cfg config, store *db.Store, co *workflows.Checkouts, logger *slog.Logger) {
+	sw := &workflows.OrphanSweeper{Store: store, Checkouts: co, Logger: logger.With("component", "orphan-sweeper"), UnfreezeAfter: cfg.OrphanUnfreezeAfter}
+	go sw.Run(ctx, cfg.OrphanSweepInterval)
 }
 
 func cybersourceProcessor(cfg config) cybersource.Processor {
@@ -75,14 +111,14 @@ func cybersourceProcessor(cfg config) cybersource.Processor {
 }
 
 // newWorker builds the Temporal worker with the checkout workflow and its activities.
-func newWorker(cfg config, c client.Client, store *db.Store, logger *slog.Logger, httpClient *http.Client) worker.Worker {
+func newWorker(cfg config, c client.Client, store *db.Store, deployment string, logger *slog.Logger, httpClient *http.Client) worker.Worker {
 	w := worker.New(c, cfg.TemporalTaskQueue, worker.Options{})
 	var opts []lms.Option
 	if httpClient != nil {
 		opts = append(opts, lms.WithHTTPClient(httpClient))
 	}
 	workflows.Register(w, &activities.Activities{
-		Store: store, LMS: lms.NewClient(cfg.LMSURL, cfg.LMSAPIKey, opts...), Logger: logger,
+		Deployment: deployment, Store: store, LMS: lms.NewClient(cfg.LMSURL, cfg.LMSAPIKey, opts...), Logger: logger,
 		SMTPAddr: cfg.SMTPAddr, MailFrom: cfg.SMTPFrom,
 	})
 	return w

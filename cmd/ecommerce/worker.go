@@ -21,7 +21,15 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
-	w := newWorker(cfg, c, db.NewStore(pool), logger, nil)
+	store := db.NewStore(pool)
+	deployment, err := store.DeploymentID(ctx)
+	if err != nil {
+		return err
+	}
+	if err := claimNamespace(ctx, cfg, c, deployment, logger); err != nil {
+		return err
+	}
+	w := newWorker(cfg, c, store, deployment, logger, nil)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

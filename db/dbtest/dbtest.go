@@ -118,3 +118,36 @@ func randomHex(n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// ExtraSchema creates another migrated schema (another deployment, with its own identity) for
+// the test and returns its URL; the schema is dropped when the test ends.
+func ExtraSchema(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		base = DefaultURL
+	}
+	schema := "test_" + randomHex(6)
+	if _, err := Pool(t).Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("dbtest: create schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		if _, err := Pool(t).Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("dbtest: drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := WithSearchPath(base, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.NewPool(ctx, u)
+	if err != nil {
+		t.Fatalf("dbtest: open schema %s: %v", schema, err)
+	}
+	defer p.Close()
+	if _, err := db.Migrate(ctx, p); err != nil {
+		t.Fatalf("dbtest: migrate schema %s: %v", schema, err)
+	}
+	return u
+}

@@ -30,3 +30,52 @@ SELECT count(*) FROM payment_processor_responses WHERE order_number = @order_num
 
 -- name: BasketExists :one
 SELECT EXISTS (SELECT 1 FROM baskets WHERE id = @id);
+
+-- name: GetDeploymentID :one
+SELECT id::text FROM deployment;
+
+-- name: LockUser :exec
+-- Serialises the placements of one learner's orders, so that two checkouts never both sell
+-- the learner the same seat.
+SELECT id FROM users WHERE id = @id FOR UPDATE;
+
+-- name: ListOwnedSeats :many
+-- The learner's seats among the given products, bought in another order and not refunded.
+SELECT DISTINCT ol.product_id::bigint AS product_id, o.number AS order_number
+FROM order_lines ol
+JOIN orders o ON o.id = ol.order_id
+JOIN products p ON p.id = ol.product_id
+WHERE o.user_id = @user_id
+  AND o.number <> @except_order
+  AND p.product_class = 'Seat'
+  AND ol.product_id = ANY(@product_ids::bigint[])
+  AND NOT EXISTS (SELECT 1 FROM refund_lines rl WHERE rl.order_line_id = ol.id AND rl.status = 'Complete');
+
+-- name: DeleteOwnedSeatsFromOpenBasket :execrows
+-- Removes from the learner's open basket the seats the learner already owns (bought and not
+-- refunded), e.g. after a late payment placed the order of an expired checkout.
+DELETE FROM basket_lines bl
+USING baskets b, products p
+WHERE b.id = bl.basket_id AND b.owner_id = @user_id AND b.status = 'Open'
+  AND p.id = bl.product_id AND p.product_class = 'Seat'
+  AND EXISTS (
+    SELECT 1 FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+    WHERE o.user_id = @user_id AND ol.product_id = bl.product_id
+      AND NOT EXISTS (SELECT 1 FROM refund_lines rl WHERE rl.order_line_id = ol.id AND rl.status = 'Complete'));
+
+-- name: FlagCheckout :exec
+UPDATE checkouts SET status = 'NeedsAttention', attention_reason = @reason, updated_at = now()
+WHERE order_number = @order_number;
+
+-- name: OrderNoteExists :one
+SELECT EXISTS (SELECT 1 FROM order_notes WHERE order_id = @order_id AND message = @message);
+
+-- name: MarkWorkflowStarted :exec
+UPDATE checkouts SET workflow_started = true WHERE order_number = @order_number AND NOT workflow_started;
+
+-- name: ListOrphanCheckouts :many
+-- Checkouts awaiting payment whose workflow is not known to have started, frozen before @before.
+SELECT * FROM checkouts
+WHERE NOT workflow_started AND status = 'AwaitingPayment' AND created_at < @before
+ORDER BY created_at
+LIMIT @max_rows;

@@ -7,6 +7,7 @@ package dbgen
 
 import (
 	"context"
+	"time"
 )
 
 const basketExists = `-- name: BasketExists :one
@@ -34,7 +35,7 @@ func (q *Queries) CountProcessorResponses(ctx context.Context, db DBTX, orderNum
 const createCheckout = `-- name: CreateCheckout :one
 INSERT INTO checkouts (basket_id, order_number, user_id, payment_processor, payment_page_url, payment_form_data, snapshot)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING basket_id, order_number, user_id, payment_processor, payment_page_url, payment_form_data, snapshot, status, created_at, updated_at
+RETURNING basket_id, order_number, user_id, payment_processor, payment_page_url, payment_form_data, snapshot, status, created_at, updated_at, attention_reason, workflow_started
 `
 
 type CreateCheckoutParams struct {
@@ -69,6 +70,8 @@ func (q *Queries) CreateCheckout(ctx context.Context, db DBTX, arg CreateCheckou
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AttentionReason,
+		&i.WorkflowStarted,
 	)
 	return i, err
 }
@@ -104,8 +107,44 @@ func (q *Queries) CreateProcessorResponse(ctx context.Context, db DBTX, arg Crea
 	return id, err
 }
 
+const deleteOwnedSeatsFromOpenBasket = `-- name: DeleteOwnedSeatsFromOpenBasket :execrows
+DELETE FROM basket_lines bl
+USING baskets b, products p
+WHERE b.id = bl.basket_id AND b.owner_id = $1 AND b.status = 'Open'
+  AND p.id = bl.product_id AND p.product_class = 'Seat'
+  AND EXISTS (
+    SELECT 1 FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+    WHERE o.user_id = $1 AND ol.product_id = bl.product_id
+      AND NOT EXISTS (SELECT 1 FROM refund_lines rl WHERE rl.order_line_id = ol.id AND rl.status = 'Complete'))
+`
+
+// Removes from the learner's open basket the seats the learner already owns (bought and not
+// refunded), e.g. after a late payment placed the order of an expired checkout.
+func (q *Queries) DeleteOwnedSeatsFromOpenBasket(ctx context.Context, db DBTX, userID int64) (int64, error) {
+	result, err := db.Exec(ctx, deleteOwnedSeatsFromOpenBasket, userID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const flagCheckout = `-- name: FlagCheckout :exec
+UPDATE checkouts SET status = 'NeedsAttention', attention_reason = $1, updated_at = now()
+WHERE order_number = $2
+`
+
+type FlagCheckoutParams struct {
+	Reason      string
+	OrderNumber string
+}
+
+func (q *Queries) FlagCheckout(ctx context.Context, db DBTX, arg FlagCheckoutParams) error {
+	_, err := db.Exec(ctx, flagCheckout, arg.Reason, arg.OrderNumber)
+	return err
+}
+
 const getCheckoutByBasket = `-- name: GetCheckoutByBasket :one
-SELECT basket_id, order_number, user_id, payment_processor, payment_page_url, payment_form_data, snapshot, status, created_at, updated_at FROM checkouts WHERE basket_id = $1
+SELECT basket_id, order_number, user_id, payment_processor, payment_page_url, payment_form_data, snapshot, status, created_at, updated_at, attention_reason, workflow_started FROM checkouts WHERE basket_id = $1
 `
 
 func (q *Queries) GetCheckoutByBasket(ctx context.Context, db DBTX, basketID int64) (Checkout, error) {
@@ -122,12 +161,14 @@ func (q *Queries) GetCheckoutByBasket(ctx context.Context, db DBTX, basketID int
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AttentionReason,
+		&i.WorkflowStarted,
 	)
 	return i, err
 }
 
 const getCheckoutByOrderNumber = `-- name: GetCheckoutByOrderNumber :one
-SELECT basket_id, order_number, user_id, payment_processor, payment_page_url, payment_form_data, snapshot, status, created_at, updated_at FROM checkouts WHERE order_number = $1
+SELECT basket_id, order_number, user_id, payment_processor, payment_page_url, payment_form_data, snapshot, status, created_at, updated_at, attention_reason, workflow_started FROM checkouts WHERE order_number = $1
 `
 
 func (q *Queries) GetCheckoutByOrderNumber(ctx context.Context, db DBTX, orderNumber string) (Checkout, error) {
@@ -144,8 +185,111 @@ func (q *Queries) GetCheckoutByOrderNumber(ctx context.Context, db DBTX, orderNu
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.AttentionReason,
+		&i.WorkflowStarted,
 	)
 	return i, err
+}
+
+const getDeploymentID = `-- name: GetDeploymentID :one
+SELECT id::text FROM deployment
+`
+
+func (q *Queries) GetDeploymentID(ctx context.Context, db DBTX) (string, error) {
+	row := db.QueryRow(ctx, getDeploymentID)
+	var id string
+	err := row.Scan(&id)
+	return id, err
+}
+
+const listOrphanCheckouts = `-- name: ListOrphanCheckouts :many
+SELECT basket_id, order_number, user_id, payment_processor, payment_page_url, payment_form_data, snapshot, status, created_at, updated_at, attention_reason, workflow_started FROM checkouts
+WHERE NOT workflow_started AND status = 'AwaitingPayment' AND created_at < $1
+ORDER BY created_at
+LIMIT $2
+`
+
+type ListOrphanCheckoutsParams struct {
+	Before  time.Time
+	MaxRows int32
+}
+
+// Checkouts awaiting payment whose workflow is not known to have started, frozen before @before.
+func (q *Queries) ListOrphanCheckouts(ctx context.Context, db DBTX, arg ListOrphanCheckoutsParams) ([]Checkout, error) {
+	rows, err := db.Query(ctx, listOrphanCheckouts, arg.Before, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Checkout{}
+	for rows.Next() {
+		var i Checkout
+		if err := rows.Scan(
+			&i.BasketID,
+			&i.OrderNumber,
+			&i.UserID,
+			&i.PaymentProcessor,
+			&i.PaymentPageUrl,
+			&i.PaymentFormData,
+			&i.Snapshot,
+			&i.Status,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.AttentionReason,
+			&i.WorkflowStarted,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOwnedSeats = `-- name: ListOwnedSeats :many
+SELECT DISTINCT ol.product_id::bigint AS product_id, o.number AS order_number
+FROM order_lines ol
+JOIN orders o ON o.id = ol.order_id
+JOIN products p ON p.id = ol.product_id
+WHERE o.user_id = $1
+  AND o.number <> $2
+  AND p.product_class = 'Seat'
+  AND ol.product_id = ANY($3::bigint[])
+  AND NOT EXISTS (SELECT 1 FROM refund_lines rl WHERE rl.order_line_id = ol.id AND rl.status = 'Complete')
+`
+
+type ListOwnedSeatsParams struct {
+	UserID      int64
+	ExceptOrder string
+	ProductIds  []int64
+}
+
+type ListOwnedSeatsRow struct {
+	ProductID   int64
+	OrderNumber string
+}
+
+// The learner's seats among the given products, bought in another order and not refunded.
+func (q *Queries) ListOwnedSeats(ctx context.Context, db DBTX, arg ListOwnedSeatsParams) ([]ListOwnedSeatsRow, error) {
+	rows, err := db.Query(ctx, listOwnedSeats, arg.UserID, arg.ExceptOrder, arg.ProductIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListOwnedSeatsRow{}
+	for rows.Next() {
+		var i ListOwnedSeatsRow
+		if err := rows.Scan(&i.ProductID, &i.OrderNumber); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const lockBasket = `-- name: LockBasket :one
@@ -164,6 +308,42 @@ func (q *Queries) LockBasket(ctx context.Context, db DBTX, id int64) (Basket, er
 		&i.DateSubmitted,
 	)
 	return i, err
+}
+
+const lockUser = `-- name: LockUser :exec
+SELECT id FROM users WHERE id = $1 FOR UPDATE
+`
+
+// Serialises the placements of one learner's orders, so that two checkouts never both sell
+// the learner the same seat.
+func (q *Queries) LockUser(ctx context.Context, db DBTX, id int64) error {
+	_, err := db.Exec(ctx, lockUser, id)
+	return err
+}
+
+const markWorkflowStarted = `-- name: MarkWorkflowStarted :exec
+UPDATE checkouts SET workflow_started = true WHERE order_number = $1 AND NOT workflow_started
+`
+
+func (q *Queries) MarkWorkflowStarted(ctx context.Context, db DBTX, orderNumber string) error {
+	_, err := db.Exec(ctx, markWorkflowStarted, orderNumber)
+	return err
+}
+
+const orderNoteExists = `-- name: OrderNoteExists :one
+SELECT EXISTS (SELECT 1 FROM order_notes WHERE order_id = $1 AND message = $2)
+`
+
+type OrderNoteExistsParams struct {
+	OrderID int64
+	Message string
+}
+
+func (q *Queries) OrderNoteExists(ctx context.Context, db DBTX, arg OrderNoteExistsParams) (bool, error) {
+	row := db.QueryRow(ctx, orderNoteExists, arg.OrderID, arg.Message)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }
 
 const setBasketStatus = `-- name: SetBasketStatus :exec

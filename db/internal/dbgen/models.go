@@ -30,6 +30,8 @@ type Checkout struct {
 	Status           string
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	AttentionReason  string
+	WorkflowStarted  bool
 }
 
 type Coupon struct {
