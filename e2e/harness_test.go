@@ -70,7 +70,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build ecommerce: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	temporalNamespace, err = freshNamespace("e2e-" + randomHex(4))
+	// E2E_TEMPORAL_NAMESPACE keeps a run's workflows in a known namespace (e.g. to record
+	// histories for the replay tests); a namespace belongs to one deployment, so give a new one.
+	temporalNamespace, err = freshNamespace(envOr("E2E_TEMPORAL_NAMESPACE", "e2e-"+randomHex(4)))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "create a Temporal namespace at %s (make test starts a dev server: scripts/temporal.sh ensure --headless): %v\n", temporalAddress, err)
 		os.Exit(1)
