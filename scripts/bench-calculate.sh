@@ -9,6 +9,7 @@
 # Needs wrk (apt-get install wrk), the local PostgreSQL; installs vegeta into .tools/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3  # the approved toolchain (go.mod), fetched by the machine's Go
 OFFERS=("${@:-10 1000 10000}")
 read -r -a OFFERS <<<"${OFFERS[*]}"
 DURATION=${DURATION:-10s}

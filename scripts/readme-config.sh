@@ -2,6 +2,7 @@
 # Rewrites the configuration table in README.md from the code (`ecommerce config`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3  # the approved toolchain (go.mod), fetched by the machine's Go
 table=$(go run ./cmd/ecommerce config)
 python3 - "$table" <<'PY'
 import re, sys
