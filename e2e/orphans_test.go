@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +39,8 @@ func TestOrphanFreezesAreHealedByTheService(t *testing.T) {
 
 	// Temporal is back for the sweeper: the workflow of the first orphan starts.
 	later := func() time.Time { return time.Now().Add(2 * time.Minute) }
-	sw := &workflows.OrphanSweeper{Logger: discardLogger, Store: s.store, Checkouts: s.checkouts, Now: later, UnfreezeAfter: time.Hour}
+	ours := func(c commerce.Checkout) bool { return strings.HasPrefix(c.OrderNumber, s.partner+"-") }
+	sw := &workflows.OrphanSweeper{Only: ours, Logger: discardLogger, Store: s.store, Checkouts: s.checkouts, Now: later, UnfreezeAfter: time.Hour}
 	res, err := sw.Sweep(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Started)
@@ -55,7 +57,7 @@ func TestOrphanFreezesAreHealedByTheService(t *testing.T) {
 	// longer than ORPHAN_UNFREEZE_AFTER, is unfrozen: the learner gets an open basket back.
 	s.waitForState(commerce.OrderNumber(s.partner, other), commerce.CheckoutAwaitingPayment)
 	stuck := freeze("orphan-c")
-	downSweeper := &workflows.OrphanSweeper{Logger: discardLogger, Store: s.store, Checkouts: apiCheckoutsDown(t), Now: func() time.Time { return time.Now().Add(time.Hour) }, UnfreezeAfter: 10 * time.Minute}
+	downSweeper := &workflows.OrphanSweeper{Only: ours, Logger: discardLogger, Store: s.store, Checkouts: apiCheckoutsDown(t), Now: func() time.Time { return time.Now().Add(time.Hour) }, UnfreezeAfter: 10 * time.Minute}
 	res, err = downSweeper.Sweep(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Unfrozen)
