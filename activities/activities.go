@@ -61,9 +61,11 @@ const (
 	ErrTypeAlreadyOwned = "AlreadyOwned"
 )
 
-// checkDeployment refuses work whose deployment identity is not this database's.
+// checkDeployment refuses work whose deployment identity is not this database's. Work without an
+// identity was started before identities existed (a checkout running across the upgrade): it is
+// accepted, since serve and worker now refuse a namespace another deployment owns.
 func (a *Activities) checkDeployment(deployment string) error {
-	if deployment == a.Deployment && deployment != "" {
+	if deployment == a.Deployment || deployment == "" {
 		return nil
 	}
 	return temporal.NewNonRetryableApplicationError(

@@ -206,10 +206,6 @@ func TestActivitiesRefuseAnotherDeploymentsWork(t *testing.T) {
 				Payment: &commerce.Payment{Processor: "cybersource", TransactionID: "x", Amount: c.Total, Currency: "USD"}})
 			return err
 		},
-		"PlaceOrder without identity": func() error {
-			_, err := env(a).ExecuteActivity(a.PlaceOrder, activities.PlaceOrderInput{Checkout: c})
-			return err
-		},
 		"Enroll": func() error {
 			_, err := env(a).ExecuteActivity(a.Enroll, activities.EnrollInput{Deployment: other, OrderNumber: c.OrderNumber,
 				SKU: c.Lines[0].SKU, Username: c.Username, CourseID: c.Lines[0].CourseID, Mode: "verified"})
@@ -242,6 +238,21 @@ func TestActivitiesRefuseAnotherDeploymentsWork(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, commerce.CheckoutAwaitingPayment, st, "nothing written")
 	require.Zero(t, sim.Calls(), "the LMS was not called")
+}
+
+// A checkout started before deployment identities existed (no identity in its input) still
+// completes after the upgrade.
+func TestActivitiesAcceptWorkStartedBeforeIdentities(t *testing.T) {
+	t.Parallel()
+	s := dbtest.Store(t)
+	_, c := checkout(t, s, "12.00")
+	a := &activities.Activities{Deployment: dep, Store: s, Logger: discard}
+	val, err := env(a).ExecuteActivity(a.PlaceOrder, activities.PlaceOrderInput{Checkout: c,
+		Payment: &commerce.Payment{Processor: "cybersource", TransactionID: "legacy", Amount: c.Total, Currency: "USD"}})
+	require.NoError(t, err)
+	var o commerce.Order
+	require.NoError(t, val.Get(&o))
+	require.Equal(t, c.OrderNumber, o.Number)
 }
 
 // A second order for a seat the learner owns is refused, permanently, so the workflow asks ops.

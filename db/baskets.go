@@ -105,3 +105,13 @@ func (s *Store) PurchasedProducts(ctx context.Context, userID int64, productIDs 
 	}
 	return out, nil
 }
+
+// OpenBasket returns the owner's open basket with its lines, or commerce.ErrNotFound when the
+// owner has none. It creates nothing.
+func (s *Store) OpenBasket(ctx context.Context, ownerID int64) (commerce.Basket, error) {
+	id, err := s.q.GetOpenBasketID(ctx, s.pool, ownerID)
+	if err != nil {
+		return commerce.Basket{}, interpretError(fmt.Errorf("find the open basket of user %d: %w", ownerID, err))
+	}
+	return s.loadBasket(ctx, s.pool, id)
+}

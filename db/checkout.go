@@ -55,6 +55,10 @@ func (s *Store) FreezeBasket(ctx context.Context, basketID int64, owner commerce
 		if err != nil {
 			return err
 		}
+		// Lock order everywhere: basket, then learner, then offers and vouchers (in id order).
+		if err := s.q.LockUser(ctx, tx, owner.ID); err != nil {
+			return interpretError(fmt.Errorf("lock user %d: %w", owner.ID, err))
+		}
 		if err := s.refuseOwnedSeats(ctx, tx, owner.ID, basket); err != nil {
 			return err
 		}

@@ -124,6 +124,10 @@ func TestFlagForOps(t *testing.T) {
 	require.Equal(t, 1, count(t, "SELECT count(*) FROM order_notes WHERE order_id = $1 AND note_type = 'Error' AND message = $2", o.ID, reason))
 	require.NoError(t, s.FlagForOps(ctx, o.Number, "Fulfillment failed.", false))
 	require.Equal(t, 1, count(t, "SELECT count(*) FROM order_notes WHERE order_id = $1", o.ID), "no note when not asked")
+	require.NoError(t, s.SetCheckoutStatus(ctx, o.Number, commerce.CheckoutFulfilled))
+	got, err = s.AttentionReason(ctx, o.Number)
+	require.NoError(t, err)
+	require.Empty(t, got, "a checkout that no longer needs attention has no reason")
 
 	// A checkout without an order is flagged too.
 	g := checkoutOf(t, s, "5.00")

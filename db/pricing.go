@@ -188,7 +188,7 @@ func (s *Store) consume(ctx context.Context, tx pgx.Tx, c commerce.Checkout, ord
 	if err != nil {
 		return interpretError(fmt.Errorf("vouchers of order %s: %w", c.OrderNumber, err))
 	}
-	// Lock in the order FreezeBasket does (vouchers, then offers by id) so the two never deadlock.
+	// Lock in the order FreezeBasket does (basket, learner, then vouchers and offers by id) so the two never deadlock.
 	if _, err := s.q.LockVouchers(ctx, tx, liveVouchers); err != nil {
 		return interpretError(fmt.Errorf("lock vouchers of order %s: %w", c.OrderNumber, err))
 	}

@@ -96,8 +96,8 @@ func interpretError(err error) error {
 			return fmt.Errorf("%w: %s (%v)", commerce.ErrConflict, pgErr.ConstraintName, err)
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("%w: %s (%v)", commerce.ErrInvalidReference, pgErr.ConstraintName, err)
-		case "40P01", "40001": // deadlock, serialization failure (after withTx's retries)
-			return fmt.Errorf("%w: %s (%v)", commerce.ErrConflict, pgErr.Code, err)
+		case "40P01", "40001": // deadlock, serialization failure: withTx retries it (so keep the cause)
+			return fmt.Errorf("%w: %s (%w)", commerce.ErrConflict, pgErr.Code, err)
 		case "23514", "22003", "22021", "22P05", "2201X":
 			// check violation, numeric out of range, NUL or invalid UTF-8 in text, bad offset:
 			// input the API let through

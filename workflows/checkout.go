@@ -67,13 +67,17 @@ type Status struct {
 // checkout is the workflow's state.
 type checkout struct {
 	in CheckoutInput
-	// version is the workflow's version (see versionOpsSeeEveryPayment).
-	version workflow.Version
-	status  Status
-	seen    map[string]bool
-	logger  log.Logger
-	payCh   workflow.ReceiveChannel
-	opsCh   workflow.ReceiveChannel
+	// version and version2 are the workflow's versions (see versionOpsSeeEveryPayment and
+	// versionPaymentsReadWhileWaiting).
+	version  workflow.Version
+	version2 workflow.Version
+	// handledExcessive counts the excessive payments ops have closed.
+	handledExcessive int
+	status           Status
+	seen             map[string]bool
+	logger           log.Logger
+	payCh            workflow.ReceiveChannel
+	opsCh            workflow.ReceiveChannel
 }
 
 // CheckoutWorkflow takes a frozen basket from payment to a fulfilled order: it waits for the
@@ -107,6 +111,7 @@ func (wf *checkout) setup(ctx workflow.Context) error {
 func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 	c := wf.in.Checkout
 	wf.version = workflow.GetVersion(ctx, versionOpsSeeEveryPayment, workflow.DefaultVersion, 1)
+	wf.version2 = workflow.GetVersion(ctx, versionPaymentsReadWhileWaiting, workflow.DefaultVersion, 1)
 	var state activities.OrderState
 	ref := activities.OrderRef{OrderNumber: c.OrderNumber, Deployment: wf.in.Deployment}
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadOrder, ref).Get(ctx, &state); err != nil {
@@ -136,6 +141,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 			wf.adoptOrderPayment(order)
 			wf.drainLatePayments(ctx)
 			wf.awaitExcessiveHandled(ctx)
+			wf.closeLateExcessive(ctx)
 		}
 		wf.setState(ctx, commerce.CheckoutFulfilled, "")
 		return wf.status, nil
@@ -156,7 +162,23 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 		wf.logger.Warn("receipt not sent", "error", err)
 	}
 	wf.drainLatePayments(ctx)
+	if wf.closeLateExcessive(ctx) {
+		wf.setState(ctx, commerce.CheckoutFulfilled, "")
+	}
 	return wf.status, nil
+}
+
+// closeLateExcessive (from version2) waits for ops again when excessive payments arrived after
+// the last wait (during the receipt, or while ops were closing the case); it reports whether it
+// waited.
+func (wf *checkout) closeLateExcessive(ctx workflow.Context) bool {
+	waited := false
+	for wf.version2 >= 1 && len(wf.status.ExcessivePayments) > wf.handledExcessive {
+		wf.awaitExcessiveHandled(ctx)
+		wf.drainLatePayments(ctx)
+		waited = true
+	}
+	return waited
 }
 
 // placeOrder places the order for payment. When the learner already owns one of its seats (a
@@ -179,9 +201,22 @@ func (wf *checkout) placeOrder(ctx workflow.Context, payment *commerce.Payment) 
 		wf.setState(ctx, commerce.CheckoutNeedsAttention, reason)
 		if action := wf.awaitOps(ctx); action.Action == OpsMarkFulfilled {
 			wf.closeByOps(ctx, action)
+			if wf.version2 >= 1 {
+				wf.releaseUnplacedBasket(ctx)
+			}
 			wf.setState(ctx, commerce.CheckoutFulfilled, "")
 			return order, false, nil
 		}
+	}
+}
+
+// releaseUnplacedBasket releases what the frozen basket of a refused order reserved (voucher and
+// offer budgets): its lines go back to the learner's open basket, minus the seats they own.
+func (wf *checkout) releaseUnplacedBasket(ctx workflow.Context) {
+	c := wf.in.Checkout
+	in := activities.ReopenInput{OrderNumber: c.OrderNumber, BasketID: c.BasketID, Status: commerce.CheckoutFulfilled, Deployment: wf.in.Deployment}
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.ReopenBasket, in).Get(ctx, nil); err != nil {
+		wf.logger.Error("cannot release the reservations of the refused order's basket", "error", err)
 	}
 }
 
@@ -206,10 +241,11 @@ func (wf *checkout) adoptOrderPayment(o commerce.Order) {
 // awaitExcessiveHandled keeps a checkout that received excessive payments in NeedsAttention
 // until ops close it (mark-fulfilled, once the extra payments are refunded).
 func (wf *checkout) awaitExcessiveHandled(ctx workflow.Context) {
-	for len(wf.status.ExcessivePayments) > 0 {
+	for len(wf.status.ExcessivePayments) > wf.handledExcessive {
 		wf.setState(ctx, commerce.CheckoutNeedsAttention, wf.excessiveReason())
 		if action := wf.awaitOps(ctx); action.Action == OpsMarkFulfilled {
 			wf.closeByOps(ctx, action)
+			wf.handledExcessive = len(wf.status.ExcessivePayments)
 			return
 		}
 	}
@@ -426,13 +462,35 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 func (wf *checkout) awaitOps(ctx workflow.Context) OpsAction {
 	for {
 		var ops OpsAction
-		wf.opsCh.Receive(ctx, &ops)
+		if !wf.receiveOps(ctx, &ops) {
+			continue
+		}
 		if ops.Action == OpsRetry || ops.Action == OpsMarkFulfilled {
 			wf.logger.Info("ops action", "action", ops.Action)
 			return ops
 		}
 		wf.logger.Warn("unknown ops action ignored", "action", ops.Action)
 	}
+}
+
+// receiveOps waits for an ops action. From version2 it also reads payment notifications while it
+// waits, so that a payment arriving then is never dropped (it is counted or flagged as
+// excessive); it then returns false.
+func (wf *checkout) receiveOps(ctx workflow.Context, ops *OpsAction) bool {
+	if wf.version2 < 1 {
+		wf.opsCh.Receive(ctx, ops)
+		return true
+	}
+	got := false
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(wf.opsCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, ops); got = true })
+	sel.AddReceive(wf.payCh, func(ch workflow.ReceiveChannel, _ bool) {
+		var n commerce.PaymentNotification
+		ch.Receive(ctx, &n)
+		wf.lateNotification(ctx, n)
+	})
+	sel.Select(ctx)
+	return got
 }
 
 // drainOps takes the ops actions already queued, returning mark-fulfilled if one was among them.

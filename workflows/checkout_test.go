@@ -809,6 +809,8 @@ func TestCheckout_SeatAlreadyOwned_AsksOpsToRefund(t *testing.T) {
 	assert.Contains(t, snap.LastError, "txn-1")
 	require.Len(t, h.flags, 1)
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
+	require.Len(t, h.reopens, 1, "the refused order's reservations are released")
+	assert.Equal(t, activities.ReopenInput{Deployment: deployment, OrderNumber: orderNumber, BasketID: basketID, Status: commerce.CheckoutFulfilled}, h.reopens[0].In)
 }
 
 // An accepted payment delivered together with a decline of an earlier attempt is not dropped:

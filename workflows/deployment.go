@@ -21,6 +21,10 @@ const NamespaceOwnerKey = "coursecommerce.deployment"
 // ErrNamespaceOwned is returned by ClaimNamespace when another deployment owns the namespace.
 var ErrNamespaceOwned = errors.New("the Temporal namespace belongs to another deployment")
 
+// ErrNamespaceNotClaimable is returned by ClaimNamespace when this deployment may not write the
+// namespace's data (e.g. Temporal Cloud, or an mTLS identity without namespace admin rights).
+var ErrNamespaceNotClaimable = errors.New("the Temporal namespace cannot be claimed by this deployment")
+
 // ClaimNamespace makes sure namespace belongs to deployment: an unclaimed namespace is claimed
 // (recorded in its data under NamespaceOwnerKey, then read back after settle to lose a race
 // honestly); a namespace owned by another deployment yields ErrNamespaceOwned with what to
@@ -36,6 +40,11 @@ func ClaimNamespace(ctx context.Context, svc workflowservice.WorkflowServiceClie
 	if owner == "" {
 		_, err := svc.UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{Namespace: namespace,
 			UpdateInfo: &namespacepb.UpdateNamespaceInfo{Data: map[string]string{NamespaceOwnerKey: deployment}}})
+		var denied *serviceerror.PermissionDenied
+		if errors.As(err, &denied) {
+			return fmt.Errorf("%w: %w; have an administrator record it once: "+
+				"temporal operator namespace update -n %s --data %s=%s", ErrNamespaceNotClaimable, err, namespace, NamespaceOwnerKey, deployment)
+		}
 		if err != nil {
 			return fmt.Errorf("claim namespace %s for deployment %s: %w", namespace, deployment, err)
 		}
@@ -99,7 +108,7 @@ func (g *NamespaceGuard) Verify(ctx context.Context, svc workflowservice.Workflo
 			g.mu.Unlock()
 			return nil
 		}
-		if errors.Is(err, ErrNamespaceOwned) || ctx.Err() != nil {
+		if errors.Is(err, ErrNamespaceOwned) || errors.Is(err, ErrNamespaceNotClaimable) || ctx.Err() != nil {
 			return err
 		}
 		if onRetry != nil {

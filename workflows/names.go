@@ -27,6 +27,11 @@ const (
 // checkout waits in NeedsAttention until they close it.
 const versionOpsSeeEveryPayment = "ops-see-every-payment"
 
+// versionPaymentsReadWhileWaiting gates reading payment notifications while the checkout waits
+// for ops (none is dropped), and waiting for ops again for excessive payments that arrive after
+// a wait (during the receipt, or as ops close the case).
+const versionPaymentsReadWhileWaiting = "payments-read-while-waiting"
+
 // OpsAction is the payload of the ops-action signal.
 type OpsAction struct {
 	Action string `json:"action"`

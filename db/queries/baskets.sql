@@ -42,3 +42,6 @@ SELECT @to_basket_id, l.product_id, s.id, l.quantity, s.price_currency, s.price,
 FROM basket_lines l JOIN stock_records s ON s.product_id = l.product_id
 WHERE l.basket_id = @from_basket_id
 ON CONFLICT (basket_id, product_id) DO NOTHING;
+
+-- name: GetOpenBasketID :one
+SELECT id FROM baskets WHERE owner_id = @owner_id AND status = 'Open';

@@ -18,7 +18,10 @@ SELECT * FROM checkouts WHERE basket_id = @basket_id;
 SELECT * FROM checkouts WHERE order_number = @order_number;
 
 -- name: SetCheckoutStatus :exec
-UPDATE checkouts SET status = @status, updated_at = now() WHERE order_number = @order_number;
+-- A checkout that no longer needs attention loses its reason.
+UPDATE checkouts SET status = @status, updated_at = now(),
+    attention_reason = CASE WHEN @status::text = 'NeedsAttention' THEN attention_reason ELSE '' END
+WHERE order_number = @order_number;
 
 -- name: CreateProcessorResponse :one
 INSERT INTO payment_processor_responses (processor_name, transaction_id, basket_id, order_number, kind, authentic, response)
@@ -35,9 +38,9 @@ SELECT EXISTS (SELECT 1 FROM baskets WHERE id = @id);
 SELECT id::text FROM deployment;
 
 -- name: LockUser :exec
--- Serialises the placements of one learner's orders, so that two checkouts never both sell
--- the learner the same seat.
-SELECT id FROM users WHERE id = @id FOR UPDATE;
+-- Serialises one learner's freezes and order placements, so that two checkouts never both sell
+-- the learner the same seat. NO KEY UPDATE: foreign-key checks (KEY SHARE) still pass.
+SELECT id FROM users WHERE id = @id FOR NO KEY UPDATE;
 
 -- name: ListOwnedSeats :many
 -- The learner's seats among the given products, bought in another order and not refunded.

@@ -3,6 +3,7 @@ package cybersource
 import (
 	"crypto/hmac"
 	"fmt"
+	"regexp"
 
 	"github.com/shopspring/decimal"
 )
@@ -157,8 +158,32 @@ func signedSet(fields map[string]string) (map[string]bool, error) {
 	return set, nil
 }
 
-// checkReplyCoverage refuses a message whose signature does not cover what the service reads.
+// embeddedPair finds ",name=" inside a value. The signed message joins name=value pairs with
+// commas and escapes nothing, so a signed value holding such text (e.g. a billing name the
+// learner typed) would let the same signature verify under another split into fields.
+var embeddedPair = regexp.MustCompile(`,[A-Za-z0-9_]+=`)
+
+// replyFormats are the shapes of the values the service reads; anything else is not a reply.
+var replyFormats = map[string]*regexp.Regexp{
+	"transaction_id":       regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`),
+	"req_reference_number": regexp.MustCompile(`^[A-Za-z0-9_]{1,64}-[0-9]{1,19}$`),
+	"req_currency":         regexp.MustCompile(`^[A-Za-z]{3}$`),
+	"reason_code":          regexp.MustCompile(`^[0-9]{1,6}$`),
+}
+
+// checkReplyCoverage refuses a message whose signature does not cover what the service reads,
+// or whose signed values could be re-split into other fields.
 func checkReplyCoverage(fields map[string]string, signed map[string]bool) error {
+	for name := range signed {
+		if name != FieldSignedFieldNames && embeddedPair.MatchString(fields[name]) {
+			return fmt.Errorf("%w: signed field %q holds a \",name=\" sequence", ErrInvalidSignature, name)
+		}
+	}
+	for name, format := range replyFormats {
+		if v, ok := fields[name]; ok && v != "" && !format.MatchString(v) {
+			return fmt.Errorf("%w: %s %q is not in the expected format", ErrInvalidSignature, name, v)
+		}
+	}
 	for _, name := range requestOnlyFields {
 		if signed[name] {
 			return fmt.Errorf("%w: %q is signed: this is a payment request, not a reply", ErrInvalidSignature, name)

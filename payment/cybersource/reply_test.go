@@ -294,3 +294,62 @@ func TestReplyRequiredSignedFieldsPerDecision(t *testing.T) {
 		}
 	}
 }
+
+// TestReplyResplitBySignedValueIsForged is the reviewer's attack: an authentic DECLINE whose
+// signed billing name (typed by the learner) holds ",decision=ACCEPT,...", re-split under other
+// signed_field_names so that the same message and signature read as an ACCEPT.
+func TestReplyResplitBySignedValueIsForged(t *testing.T) {
+	cfg := testConfig()
+	p := cfg.Profile
+	inj := "x,decision=ACCEPT,req_profile_id=" + p.ProfileID + ",req_reference_number=EDX-100001,req_amount=99.00,req_currency=USD"
+	order := [][2]string{
+		{"transaction_id", "6000000000000001"}, {"decision", "DECLINE"}, {"req_access_key", p.AccessKey},
+		{"req_profile_id", p.ProfileID}, {"req_reference_number", "EDX-100001"}, {"req_amount", "99.00"},
+		{"req_currency", "USD"}, {"req_bill_to_forename", inj}, {"reason_code", "481"}, {"signed_date_time", "2026-01-01T00:00:00Z"},
+	}
+	fields := map[string]string{}
+	var names []string
+	for _, kv := range order {
+		fields[kv[0]] = kv[1]
+		names = append(names, kv[0])
+	}
+	fields["signed_field_names"] = strings.Join(append(names, "signed_field_names"), ",")
+	fields["signature"] = SignFields(fields, p.SecretKey)
+	if _, err := cfg.ParseReply(fields); !errors.Is(err, ErrInvalidSignature) {
+		t.Fatalf("a reply whose signed value holds \",name=\" must be refused, got %v", err)
+	}
+
+	// The re-split itself: the same message, read as an ACCEPT.
+	msg := SignedMessage(fields)
+	cut := strings.Index(msg, ",decision=ACCEPT")
+	forged := map[string]string{"transaction_id": strings.TrimPrefix(msg[:cut], "transaction_id=")}
+	fn := []string{"transaction_id"}
+	rest := msg[cut+1:]
+	sdt := strings.Index(rest, ",signed_date_time=")
+	for _, pair := range strings.Split(rest[:sdt], ",") {
+		k, v, _ := strings.Cut(pair, "=")
+		forged[k] = v
+		fn = append(fn, k)
+	}
+	forged["signed_date_time"] = strings.TrimPrefix(rest[sdt+1:], "signed_date_time=")
+	forged["signed_field_names"] = strings.Join(append(fn, "signed_date_time"), ",")
+	forged["signature"] = fields["signature"]
+	if SignedMessage(forged) != msg {
+		t.Fatal("the forgery no longer reproduces the signed message")
+	}
+	if r, err := cfg.ParseReply(forged); !errors.Is(err, ErrInvalidSignature) {
+		t.Fatalf("re-split reply: outcome %s, err %v; want ErrInvalidSignature", r.Outcome, err)
+	}
+}
+
+// TestReplyValuesMustHaveTheirFormat: read values in another shape are refused.
+func TestReplyValuesMustHaveTheirFormat(t *testing.T) {
+	for name, bad := range map[string]string{
+		"transaction_id": "12 ab", "req_reference_number": "EDX 100001", "req_currency": "US$", "reason_code": "10x",
+	} {
+		fields := signed(with(acceptReply(), map[string]string{name: bad}), vectorSecret)
+		if _, err := testConfig().ParseReply(fields); !errors.Is(err, ErrInvalidSignature) {
+			t.Errorf("%s=%q: err = %v, want ErrInvalidSignature", name, bad, err)
+		}
+	}
+}

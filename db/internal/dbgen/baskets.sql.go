@@ -138,6 +138,17 @@ func (q *Queries) GetOpenBasketForUpdate(ctx context.Context, db DBTX, ownerID i
 	return i, err
 }
 
+const getOpenBasketID = `-- name: GetOpenBasketID :one
+SELECT id FROM baskets WHERE owner_id = $1 AND status = 'Open'
+`
+
+func (q *Queries) GetOpenBasketID(ctx context.Context, db DBTX, ownerID int64) (int64, error) {
+	row := db.QueryRow(ctx, getOpenBasketID, ownerID)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
 const listBasketLines = `-- name: ListBasketLines :many
 SELECT l.id AS line_id, l.quantity, l.price_currency AS line_currency, l.price_incl_tax AS unit_price,
        p.id, p.product_class, p.course_id, p.title, p.expires, p.certificate_type, p.id_verification_required, p.course_key, p.credit_provider, p.credit_hours, p.seat_type, p.created_at, p.updated_at, s.id, s.product_id, s.partner_sku, s.price, s.price_currency, s.created_at, s.updated_at

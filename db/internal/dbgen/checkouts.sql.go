@@ -311,11 +311,11 @@ func (q *Queries) LockBasket(ctx context.Context, db DBTX, id int64) (Basket, er
 }
 
 const lockUser = `-- name: LockUser :exec
-SELECT id FROM users WHERE id = $1 FOR UPDATE
+SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE
 `
 
-// Serialises the placements of one learner's orders, so that two checkouts never both sell
-// the learner the same seat.
+// Serialises one learner's freezes and order placements, so that two checkouts never both sell
+// the learner the same seat. NO KEY UPDATE: foreign-key checks (KEY SHARE) still pass.
 func (q *Queries) LockUser(ctx context.Context, db DBTX, id int64) error {
 	_, err := db.Exec(ctx, lockUser, id)
 	return err
@@ -363,7 +363,9 @@ func (q *Queries) SetBasketStatus(ctx context.Context, db DBTX, arg SetBasketSta
 }
 
 const setCheckoutStatus = `-- name: SetCheckoutStatus :exec
-UPDATE checkouts SET status = $1, updated_at = now() WHERE order_number = $2
+UPDATE checkouts SET status = $1, updated_at = now(),
+    attention_reason = CASE WHEN $1::text = 'NeedsAttention' THEN attention_reason ELSE '' END
+WHERE order_number = $2
 `
 
 type SetCheckoutStatusParams struct {
@@ -371,6 +373,7 @@ type SetCheckoutStatusParams struct {
 	OrderNumber string
 }
 
+// A checkout that no longer needs attention loses its reason.
 func (q *Queries) SetCheckoutStatus(ctx context.Context, db DBTX, arg SetCheckoutStatusParams) error {
 	_, err := db.Exec(ctx, setCheckoutStatus, arg.Status, arg.OrderNumber)
 	return err
