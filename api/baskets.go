@@ -177,171 +177,134 @@ var (
 		"We couldn't locate the identification code necessary to find one of your products.")
 )
 
-func errUnknownSKU(sku string) error {
-	return commerce.UserError(commerce.EInvalid,
-		fmt.Sprintf("Catalog does not contain a product with SKU [%s]", sku),
-		"We couldn't find one of the products you're looking for.")
-}
-
-func errUnavailable(sku string) error {
-	return commerce.UserError(commerce.EInvalid,
-		fmt.Sprintf("Product with SKU [%s] is [Unavailable]", sku),
-		"One of the products you're trying to order is unavailable.")
-}
-
-// requestedQuantities reads the products of a basket request: the SKUs in order (each once)
-// and the quantity asked for each (the last one named wins).
-func requestedQuantities(products []basketProduct) ([]string, map[string]int, error) {
+// basketRequest reads the products of a basket request: the SKUs in order (each once) and the
+// quantity asked for each (the last one named wins).
+func basketRequest(products []basketProduct) (commerce.BasketRequest, error) {
+	req := commerce.BasketRequest{Quantities: map[string]int{}}
 	if len(products) == 0 {
-		return nil, nil, errNoProducts
+		return req, errNoProducts
 	}
-	skus := make([]string, 0, len(products))
-	quantities := map[string]int{}
 	for i, p := range products {
 		if p.SKU == nil || strings.TrimSpace(*p.SKU) == "" {
-			return nil, nil, errMissingSKU
+			return req, errMissingSKU
 		}
 		sku := strings.TrimSpace(*p.SKU)
 		if err := commerce.CheckText(fmt.Sprintf("products[%d].sku", i), sku, commerce.MaxSKULength); err != nil {
-			return nil, nil, err
+			return req, err
 		}
 		q := 1
 		if p.Quantity != nil {
 			q = *p.Quantity
 			if q < 1 || q > commerce.MaxLineQuantity {
-				return nil, nil, commerce.FieldError(fmt.Sprintf("products[%d].quantity", i), "Must be from 1 to %d.", commerce.MaxLineQuantity)
+				return req, commerce.FieldError(fmt.Sprintf("products[%d].quantity", i), "Must be from 1 to %d.", commerce.MaxLineQuantity)
 			}
 		}
-		if _, seen := quantities[sku]; !seen {
-			skus = append(skus, sku)
+		if _, seen := req.Quantities[sku]; !seen {
+			req.SKUs = append(req.SKUs, sku)
 		}
-		quantities[sku] = q
+		req.Quantities[sku] = q
 	}
-	return skus, quantities, nil
+	return req, nil
 }
 
-// createBasket empties the caller's open basket and fills it with the requested products,
-// skipping seats the caller already bought.
-func (s *Server) createBasket(c *gin.Context) {
-	user, _ := currentUser(c)
-	var req basketCreateRequest
-	if err := decodeJSON(c, &req, false); err != nil {
-		s.fail(c, err)
-		return
+// parseBasketCreate reads POST /api/v2/baskets/: the products asked for and, when the basket
+// is to be checked out at once, its processor (nil otherwise).
+func (s *Server) parseBasketCreate(c *gin.Context) (commerce.BasketRequest, PaymentProcessor, error) {
+	var body basketCreateRequest
+	if err := decodeJSON(c, &body, false); err != nil {
+		return commerce.BasketRequest{}, nil, err
 	}
-	skus, quantities, err := requestedQuantities(req.Products)
+	req, err := basketRequest(body.Products)
+	if err != nil || body.Checkout == nil || !*body.Checkout {
+		return req, nil, err
+	}
+	name := ""
+	if body.PaymentProcessorName != nil {
+		name = *body.PaymentProcessorName
+	}
+	proc, err := s.processor(name, "Lookup for a payment processor with name [%s] failed")
+	return req, proc, err
+}
+
+// basketItems applies the basket rules to a request for user and returns what goes in the
+// basket; it writes nothing.
+func (s *Server) basketItems(ctx context.Context, user commerce.User, req commerce.BasketRequest) ([]commerce.BasketItem, error) {
+	found, err := s.store.ProductsBySKU(ctx, req.SKUs)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return nil, err
 	}
-	var proc PaymentProcessor
-	checkout := req.Checkout != nil && *req.Checkout
-	if checkout {
-		name := ""
-		if req.PaymentProcessorName != nil {
-			name = *req.PaymentProcessorName
-		}
-		var err error
-		if proc, err = s.processor(name, "Lookup for a payment processor with name [%s] failed"); err != nil {
-			s.fail(c, err)
-			return
-		}
-	}
-	ctx := c.Request.Context()
-	found, err := s.store.ProductsBySKU(ctx, skus)
+	products, err := req.Products(found, s.now(), user.IsStaff)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return nil, err
 	}
-	now := s.now()
-	products := make([]commerce.Product, 0, len(skus))
-	ids := make([]int64, 0, len(skus))
-	for _, sku := range skus {
-		p, ok := found[sku]
-		if !ok {
-			s.fail(c, errUnknownSKU(sku))
-			return
-		}
-		if !p.AvailableAt(now) && !user.IsStaff {
-			s.fail(c, errUnavailable(sku))
-			return
-		}
-		if quantities[sku] > 1 && p.Class != commerce.ClassEnrollmentCode {
-			s.fail(c, commerce.UserError(commerce.EInvalid,
-				fmt.Sprintf("Product with SKU [%s] is a %s; only enrollment codes can be bought in quantity.", sku, p.Class),
-				"You can buy one of this product at a time."))
-			return
-		}
-		products = append(products, p)
-		ids = append(ids, p.ID)
-	}
-	if _, err := commerce.Price(productPriceLines(products)); err != nil {
-		s.fail(c, err)
-		return
+	ids := make([]int64, len(products))
+	for i, p := range products {
+		ids[i] = p.ID
 	}
 	purchased, err := s.store.PurchasedProducts(ctx, user.ID, ids)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return nil, err
 	}
-	var toAdd []commerce.BasketItem
-	for _, p := range products {
-		if !(purchased[p.ID] && p.Class == commerce.ClassSeat) {
-			toAdd = append(toAdd, commerce.BasketItem{Product: p, Quantity: quantities[p.StockRecord.PartnerSKU]})
-		}
-	}
-	if len(toAdd) == 0 {
-		s.fail(c, commerce.UserError(commerce.EInvalid,
-			fmt.Sprintf("The user has already purchased the products with SKU(s) [%s]", strings.Join(skus, ", ")),
-			"You have already purchased these products."))
-		return
-	}
-	basket, err := s.store.ReplaceOpenBasket(ctx, user.ID, toAdd)
+	return req.Items(products, purchased)
+}
+
+// createBasket empties the caller's open basket and fills it with the requested products,
+// skipping seats the caller already bought; with checkout set it also starts the checkout.
+func (s *Server) createBasket(c *gin.Context) {
+	user, _ := currentUser(c)
+	ctx := c.Request.Context()
+	req, proc, err := s.parseBasketCreate(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out := basketCreateResponse{ID: basket.ID}
-	if checkout {
-		co, data, err := s.startCheckout(ctx, user, basket.ID, proc)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		if co.IsFree() {
-			out.Order = &orderRef{Number: co.OrderNumber}
-		} else {
-			out.PaymentData = &paymentDataField{PaymentProcessorName: data.Processor, PaymentFormData: data.FormData, PaymentPageURL: data.PaymentPageURL}
-		}
+	items, err := s.basketItems(ctx, user, req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	basket, err := s.store.ReplaceOpenBasket(ctx, user.ID, items)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out, err := s.checkoutCreated(ctx, user, basket.ID, proc)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }
 
-func productPriceLines(products []commerce.Product) []commerce.PriceLine {
-	out := make([]commerce.PriceLine, len(products))
-	for i, p := range products {
-		out[i] = commerce.PriceLine{SKU: p.StockRecord.PartnerSKU, ProductID: p.ID, Class: p.Class, CertificateType: p.CertificateType,
-			UnitPrice: p.StockRecord.Price, Quantity: 1, Currency: p.StockRecord.Currency}
+// checkoutCreated answers a basket creation, starting its checkout with proc unless proc is nil.
+func (s *Server) checkoutCreated(ctx context.Context, user commerce.User, basketID int64, proc PaymentProcessor) (basketCreateResponse, error) {
+	out := basketCreateResponse{ID: basketID}
+	if proc == nil {
+		return out, nil
 	}
-	return out
+	co, data, err := s.startCheckout(ctx, user, basketID, proc)
+	if err != nil {
+		return out, err
+	}
+	if co.IsFree() {
+		out.Order = &orderRef{Number: co.OrderNumber}
+	} else {
+		out.PaymentData = &paymentDataField{PaymentProcessorName: data.Processor, PaymentFormData: data.FormData, PaymentPageURL: data.PaymentPageURL}
+	}
+	return out, nil
 }
 
 // getBasket shows a basket to its owner or to staff; to anyone else it does not exist.
 func (s *Server) getBasket(c *gin.Context) {
-	user, _ := currentUser(c)
-	id, ok := pathID(c)
+	b, _, ok := s.ownBasket(c)
 	if !ok {
 		return
 	}
-	b, err := s.store.Basket(c.Request.Context(), id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if b.OwnerID != user.ID && !user.IsStaff {
-		detail(c, http.StatusNotFound, "Not found.")
-		return
-	}
+	s.respondBasket(c, b)
+}
+
+// respondBasket answers with the basket, priced.
+func (s *Server) respondBasket(c *gin.Context, b commerce.Basket) {
 	out, err := s.toBasketResponse(c.Request.Context(), b)
 	if err != nil {
 		s.fail(c, err)
@@ -361,57 +324,22 @@ type calculateResponse struct {
 func (s *Server) calculate(c *gin.Context) {
 	user, _ := currentUser(c)
 	ctx := c.Request.Context()
-	skus := uniqueNonEmpty(c.QueryArray("sku"))
+	skus := commerce.OneOfEachSKU(c.QueryArray("sku")).SKUs
 	if len(skus) == 0 {
-		detail(c, http.StatusBadRequest, "No SKUs provided.")
+		s.fail(c, commerce.Errorf(commerce.EInvalid, "No SKUs provided."))
 		return
 	}
-	username, hasUsername := c.GetQuery("username")
-	isAnonymous := strings.EqualFold(c.Query("is_anonymous"), "true")
-	if hasUsername && isAnonymous {
-		detail(c, http.StatusBadRequest, "Provide username or is_anonymous query param, but not both")
-		return
-	}
-	buyer := &user
-	switch {
-	case isAnonymous:
-		buyer = nil
-	case hasUsername && username != user.Username:
-		if !user.IsStaff {
-			detail(c, http.StatusForbidden, "Unauthorized user credentials")
-			return
-		}
-		// Staff price for another learner; an unknown learner is priced anonymously.
-		other, err := s.store.UserByUsername(ctx, username)
-		switch {
-		case commerce.ErrorCodeOf(err) == commerce.ENotFound:
-			buyer = nil
-		case err != nil:
-			s.fail(c, err)
-			return
-		default:
-			buyer = &other
-		}
-	}
-	found, err := s.store.CachedProductsBySKU(ctx, skus)
+	buyer, err := s.calculationBuyer(c, user)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	var missing []string
-	products := make([]commerce.Product, 0, len(skus))
-	for _, sku := range skus {
-		if p, ok := found[sku]; ok {
-			products = append(products, p)
-		} else {
-			missing = append(missing, sku)
-		}
-	}
-	if len(missing) > 0 {
-		detail(c, http.StatusBadRequest, fmt.Sprintf("Products with SKU(s) [%s] do not exist.", strings.Join(missing, ", ")))
+	products, err := s.calculationProducts(ctx, skus)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	lines := productPriceLines(products)
+	lines := commerce.ItemPriceLines(commerce.OneOfEach(products...))
 	voucher := s.calculationVoucher(ctx, c.Query("code"), lines, buyer)
 	pricing, err := s.store.Price(ctx, commerce.PricingRequest{Lines: lines, Voucher: voucher, Buyer: buyer})
 	if err != nil {
@@ -426,15 +354,45 @@ func (s *Server) calculate(c *gin.Context) {
 	})
 }
 
-func uniqueNonEmpty(values []string) []string {
-	seen := map[string]bool{}
-	out := make([]string, 0, len(values))
-	for _, v := range values {
-		v = strings.TrimSpace(v)
-		if v != "" && !seen[v] {
-			seen[v] = true
-			out = append(out, v)
+// calculationBuyer is who calculate prices for: the caller, nobody (?is_anonymous=true) or, for
+// staff, the learner of ?username= (an unknown learner is priced anonymously).
+func (s *Server) calculationBuyer(c *gin.Context, user commerce.User) (*commerce.User, error) {
+	username, hasUsername := c.GetQuery("username")
+	isAnonymous := strings.EqualFold(c.Query("is_anonymous"), "true")
+	switch {
+	case hasUsername && isAnonymous:
+		return nil, commerce.Errorf(commerce.EInvalid, "Provide username or is_anonymous query param, but not both")
+	case isAnonymous:
+		return nil, nil
+	case !hasUsername || username == user.Username:
+		return &user, nil
+	case !user.IsStaff:
+		return nil, commerce.Errorf(commerce.EForbidden, "Unauthorized user credentials")
+	}
+	other, err := s.store.UserByUsername(c.Request.Context(), username)
+	if commerce.ErrorCodeOf(err) == commerce.ENotFound {
+		return nil, nil
+	}
+	return &other, err
+}
+
+// calculationProducts returns the products of the SKUs, in order; unknown SKUs are one error.
+func (s *Server) calculationProducts(ctx context.Context, skus []string) ([]commerce.Product, error) {
+	found, err := s.store.CachedProductsBySKU(ctx, skus)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	products := make([]commerce.Product, 0, len(skus))
+	for _, sku := range skus {
+		if p, ok := found[sku]; ok {
+			products = append(products, p)
+		} else {
+			missing = append(missing, sku)
 		}
 	}
-	return out
+	if len(missing) > 0 {
+		return nil, commerce.Errorf(commerce.EInvalid, "Products with SKU(s) [%s] do not exist.", strings.Join(missing, ", "))
+	}
+	return products, nil
 }

@@ -17,8 +17,47 @@ import (
 // KiB, so 64 KiB is ample for a processor and small for whoever else posts.
 const DefaultCallbackMaxBodyBytes = 64 << 10
 
-// oversizedPrefixBytes is how much of a callback body over the bound is recorded.
+// oversizedPrefixBytes is how much of a callback body over the bound, or of a refused message,
+// is recorded.
 const oversizedPrefixBytes = 4 << 10
+
+// refusedRate and refusedBurst bound, across all sources, the refused processor messages
+// recorded each second: whoever rotates addresses still writes at most about 40 KiB a second.
+const (
+	refusedRate  = 10
+	refusedBurst = 50
+)
+
+// refusedKeyBytes bounds the transaction id and order number recorded from a refused message.
+const refusedKeyBytes = 128
+
+// clip cuts s to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// refusedCallback throttles a processor message that is not authentic (per source, then across
+// sources) and returns what of it may be recorded: at most oversizedPrefixBytes. It answers 429
+// itself and returns false when the message is not to be recorded.
+func (s *Server) refusedCallback(c *gin.Context, fields map[string]string) (map[string]string, bool) {
+	if s.throttled(c, s.refusedBudget) {
+		return nil, false
+	}
+	form := url.Values{}
+	size := 0
+	for k, v := range fields {
+		form.Set(k, v)
+		size += len(k) + len(v)
+	}
+	if size <= oversizedPrefixBytes {
+		return fields, true
+	}
+	encoded := form.Encode()
+	return map[string]string{"truncated_body": printable(encoded[:oversizedPrefixBytes])}, true
+}
 
 // readCallbackForm reads a processor callback's form body, at most s.callbackMaxBody bytes, and
 // returns its fields (the first value of each). It answers the request itself and returns false
@@ -30,7 +69,9 @@ func (s *Server) readCallbackForm(c *gin.Context, processor, kind string) (map[s
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge) || int64(len(body)) > s.callbackMaxBody:
-		s.recordOversized(c, processor, kind, body)
+		if !s.throttled(c, s.refusedBudget) {
+			s.recordOversized(c, processor, kind, body)
+		}
 		return nil, false
 	case err != nil:
 		detail(c, http.StatusBadRequest, "Could not read the request body.")

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -72,8 +73,9 @@ func TestOversizedCallbackIs413AndItsFirstBytesAreRecorded(t *testing.T) {
 		form := unsignedReply(number) + "&padding="
 		form += strings.Repeat("y", 64<<10-len(form))
 		requireStatus(t, postFrom(h.handler, "/payment/cybersource/redirect/", "192.0.2.10:1000", form), http.StatusBadRequest)
+		// Read and refused as not authentic; a refused message is recorded, truncated to 4 KiB.
 		require.Equal(t, 1, h.count(`SELECT count(*) FROM payment_processor_responses WHERE order_number = $1 AND NOT authentic
-			AND kind = 'redirect' AND response->>'decision' = 'ACCEPT'`, number))
+			AND kind = 'redirect' AND length(response->>'truncated_body') = 4096`, number))
 	})
 	t.Run("DeclaredOverOneMiBIsRefusedUnread", func(t *testing.T) {
 		number := dbtest.Unique("EDX-HUGE-")
@@ -162,4 +164,48 @@ func TestCallbacksAreRateLimitedPerSource(t *testing.T) {
 			requireStatus(t, postFrom(off, "/payment/cybersource/notify/", sourceA, unsignedReply(b)), http.StatusBadRequest)
 		}
 	})
+}
+
+// An authentic processor message is never throttled: the per-source limit only bounds what
+// nobody signed, so a burst of forgeries from the processor's address cannot make us drop a
+// real payment.
+func TestAuthenticCallbacksAreNeverThrottled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	limited := h.withConfig(func(c *api.Config) { c.CallbackRate, c.CallbackBurst = 0.01, 1 })
+	const processorIP = "203.0.113.80:443"
+	forged := dbtest.Unique("EDX-FORGED-")
+	requireStatus(t, postFrom(limited, "/payment/cybersource/notify/", processorIP, unsignedReply(forged)), http.StatusBadRequest)
+	requireStatus(t, postFrom(limited, "/payment/cybersource/notify/", processorIP, unsignedReply(forged)), http.StatusTooManyRequests)
+	for i := 0; i < 5; i++ {
+		number := fmt.Sprintf("EDX-%d", 900000+i)
+		reply := signedReply(acceptReply(number, "49.00", fmt.Sprintf("%d", 7000+i)))
+		rec := postFrom(limited, "/payment/cybersource/notify/", processorIP, reply.Encode())
+		requireStatus(t, rec, http.StatusOK)
+		require.Equal(t, 1, h.count("SELECT count(*) FROM payment_processor_responses WHERE order_number = $1 AND authentic", number))
+	}
+}
+
+// Refused messages from many sources share one global budget, so rotating addresses does not
+// make recording unbounded.
+func TestRefusedCallbacksShareAGlobalBudget(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	prefix := dbtest.Unique("EDX-ROT-")
+	recorded, throttled := 0, 0
+	for i := 0; i < 80; i++ {
+		source := fmt.Sprintf("198.18.%d.%d:1000", i/250, i%250+1)
+		rec := postFrom(h.handler, "/payment/cybersource/notify/", source, unsignedReply(fmt.Sprintf("%s-%d", prefix, i)))
+		switch rec.Code {
+		case http.StatusBadRequest:
+			recorded++
+		case http.StatusTooManyRequests:
+			throttled++
+		default:
+			t.Fatalf("unexpected status %d", rec.Code)
+		}
+	}
+	require.Positive(t, throttled, "80 sources at once exceed the global budget")
+	require.LessOrEqual(t, recorded, 60)
+	require.Equal(t, recorded, h.count("SELECT count(*) FROM payment_processor_responses WHERE order_number LIKE $1", prefix+"-%"))
 }

@@ -336,7 +336,7 @@ func (s *Server) listProducts(c *gin.Context) {
 }
 
 func (s *Server) getProduct(c *gin.Context) {
-	id, ok := pathID(c)
+	id, ok := s.pathID(c)
 	if !ok {
 		return
 	}

@@ -237,18 +237,8 @@ func (s *Server) listCoupons(c *gin.Context) {
 	}, func(cp commerce.Coupon) couponResponse { return s.toCouponResponse(c, cp) })
 }
 
-// pathID reads the positive integer id of the path; anything else is answered 404.
-func pathID(c *gin.Context) (int64, bool) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		detail(c, http.StatusNotFound, "Not found.")
-		return 0, false
-	}
-	return id, true
-}
-
 func (s *Server) getCoupon(c *gin.Context) {
-	id, ok := pathID(c)
+	id, ok := s.pathID(c)
 	if !ok {
 		return
 	}
@@ -263,7 +253,7 @@ func (s *Server) getCoupon(c *gin.Context) {
 // updateCoupon changes a coupon's title, category, note, dates, benefit value, max uses, email
 // domains or price; other fields are refused.
 func (s *Server) updateCoupon(c *gin.Context) {
-	id, ok := pathID(c)
+	id, ok := s.pathID(c)
 	if !ok {
 		return
 	}
@@ -325,7 +315,7 @@ func (s *Server) updateCoupon(c *gin.Context) {
 }
 
 func (s *Server) deleteCoupon(c *gin.Context) {
-	id, ok := pathID(c)
+	id, ok := s.pathID(c)
 	if !ok {
 		return
 	}
@@ -338,7 +328,7 @@ func (s *Server) deleteCoupon(c *gin.Context) {
 
 // couponCodes lists a coupon's codes as JSON, or as CSV with Accept: text/csv.
 func (s *Server) couponCodes(c *gin.Context) {
-	id, ok := pathID(c)
+	id, ok := s.pathID(c)
 	if !ok {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coursecommerce/commerce/auth"
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/gin-gonic/gin"
 )
@@ -51,19 +52,61 @@ func limitBody(c *gin.Context) {
 	c.Next()
 }
 
-// authenticate reads "Authorization: JWT <token>" (or Bearer), verifies it and creates or
-// updates the user it names. No header leaves the request anonymous; a bad token is a 401 even
-// on endpoints open to anonymous callers.
+// credential is where a request's JWT comes from.
+type credential int
+
+const (
+	// noCredential: the request is anonymous.
+	noCredential credential = iota
+	// headerCredential: "Authorization: JWT <token>" (or Bearer).
+	headerCredential
+	// cookieCredential: edX's split JWT cookies, joined; such mutations need a CSRF token.
+	cookieCredential
+)
+
+// cookielessPrefix is where processor callbacks live: their requests are never authenticated
+// by the JWT cookies, so a browser that carries stale cookies on a processor's redirect
+// (same-site in development) is neither refused (401) nor asked for a CSRF token. A route
+// under it that needs the learner must take another credential.
+const cookielessPrefix = "/payment/"
+
+// requestToken returns the JWT a request presents and where it comes from. An Authorization
+// header wins: its token is returned as is (empty, with problem set, when the header is
+// malformed). Without one, both JWT cookies make a token; only one of them leaves the request
+// anonymous, as in edX (the page then refreshes its cookies at the LMS).
+func requestToken(r *http.Request) (token string, from credential, problem string) {
+	if header := r.Header.Get("Authorization"); header != "" {
+		scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+		token = strings.TrimSpace(token)
+		if !ok || token == "" || (!strings.EqualFold(scheme, "JWT") && !strings.EqualFold(scheme, "Bearer")) {
+			return "", headerCredential, "Invalid Authorization header. Expected \"JWT <token>\" or \"Bearer <token>\"."
+		}
+		return token, headerCredential, ""
+	}
+	if strings.HasPrefix(r.URL.Path, cookielessPrefix) {
+		return "", noCredential, ""
+	}
+	headerPayload, err1 := r.Cookie(auth.HeaderPayloadCookie)
+	signature, err2 := r.Cookie(auth.SignatureCookie)
+	if err1 != nil || err2 != nil || headerPayload.Value == "" || signature.Value == "" {
+		return "", noCredential, ""
+	}
+	return auth.JoinCookies(headerPayload.Value, signature.Value), cookieCredential, ""
+}
+
+// authenticate verifies the request's JWT (see requestToken: the Authorization header, else the
+// LMS's JWT cookies, on XHRs and navigations alike) and creates or updates the user it names.
+// No credential leaves the request anonymous; a bad token, from a header or the cookies, is a
+// 401 even on endpoints open to anonymous callers. A mutation authenticated by the cookies must
+// also carry the CSRF token (see csrfGuard), else 403, before the user is touched.
 func (s *Server) authenticate(c *gin.Context) {
-	header := c.GetHeader("Authorization")
-	if header == "" {
-		c.Next()
+	token, from, problem := requestToken(c.Request)
+	if problem != "" {
+		unauthorized(c, problem)
 		return
 	}
-	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
-	token = strings.TrimSpace(token)
-	if !ok || token == "" || (!strings.EqualFold(scheme, "JWT") && !strings.EqualFold(scheme, "Bearer")) {
-		unauthorized(c, "Invalid Authorization header. Expected \"JWT <token>\" or \"Bearer <token>\".")
+	if from == noCredential {
+		c.Next()
 		return
 	}
 	claims, err := s.tokens.Verify(token)
@@ -73,6 +116,9 @@ func (s *Server) authenticate(c *gin.Context) {
 			msg = msg[i+2:]
 		}
 		unauthorized(c, msg)
+		return
+	}
+	if from == cookieCredential && !s.passesCSRF(c) {
 		return
 	}
 	user, err := s.store.UpsertUser(c.Request.Context(), claims)

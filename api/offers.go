@@ -200,7 +200,7 @@ func (s *Server) listOffers(c *gin.Context) {
 
 // siteOffer loads the site offer named in the path; voucher offers are managed as coupons.
 func (s *Server) siteOffer(c *gin.Context) (commerce.Offer, bool) {
-	id, ok := pathID(c)
+	id, ok := s.pathID(c)
 	if !ok {
 		return commerce.Offer{}, false
 	}
@@ -210,7 +210,7 @@ func (s *Server) siteOffer(c *gin.Context) (commerce.Offer, bool) {
 		return o, false
 	}
 	if o.Type != commerce.OfferSite {
-		detail(c, http.StatusNotFound, "Not found.")
+		s.fail(c, commerce.ErrNotFound)
 		return o, false
 	}
 	return o, true

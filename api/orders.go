@@ -143,12 +143,11 @@ func (s *Server) getOrder(c *gin.Context) {
 // not exist.
 func (s *Server) showOrder(c *gin.Context, user commerce.User, number string) {
 	o, err := s.store.Order(c.Request.Context(), number)
+	if err == nil {
+		err = visibleTo(user, o.UserID)
+	}
 	if err != nil {
 		s.fail(c, err)
-		return
-	}
-	if o.UserID != user.ID && !user.IsStaff {
-		detail(c, http.StatusNotFound, "Not found.")
 		return
 	}
 	c.JSON(http.StatusOK, s.toOrderResponse(c, o))
@@ -164,7 +163,7 @@ func (s *Server) fulfillOrder(c *gin.Context) {
 		return
 	}
 	if !o.Fulfillable() {
-		detail(c, http.StatusNotAcceptable, "Order "+number+" is "+string(o.Status)+"; it cannot be fulfilled again.")
+		s.fail(c, commerce.Errorf(commerce.ENotAcceptable, "Order %s is %s; it cannot be fulfilled again.", number, o.Status))
 		return
 	}
 	if s.checkouts == nil {
@@ -188,12 +187,11 @@ func (s *Server) enrollmentCodeCSV(c *gin.Context) {
 	user, _ := currentUser(c)
 	number := c.Param("number")
 	o, err := s.store.Order(c.Request.Context(), number)
+	if err == nil {
+		err = visibleTo(user, o.UserID)
+	}
 	if err != nil {
 		s.fail(c, err)
-		return
-	}
-	if o.UserID != user.ID && !user.IsStaff {
-		detail(c, http.StatusNotFound, "Not found.")
 		return
 	}
 	c.Header("Content-Type", "text/csv; charset=utf-8")

@@ -35,9 +35,16 @@ func (s *Server) cybersourceCallback(c *gin.Context, kind string) {
 	ctx := c.Request.Context()
 	n, verr := s.cybersource.Notification(fields)
 	authentic := !errors.Is(verr, commerce.ErrForgedMessage)
+	body, txn, number := fields, fields["transaction_id"], fields["req_reference_number"]
+	if !authentic {
+		if body, ok = s.refusedCallback(c, fields); !ok {
+			return
+		}
+		txn, number = clip(txn, refusedKeyBytes), clip(number, refusedKeyBytes)
+	}
 	id, err := s.store.RecordProcessorResponse(ctx, commerce.ProcessorResponse{
-		Processor: cybersourceName, TransactionID: fields["transaction_id"], OrderNumber: fields["req_reference_number"],
-		Kind: kind, Authentic: &authentic, Body: fields,
+		Processor: cybersourceName, TransactionID: txn, OrderNumber: number,
+		Kind: kind, Authentic: &authentic, Body: body,
 	})
 	if err != nil {
 		s.fail(c, fmt.Errorf("%w: record cybersource %s: %w", commerce.ErrUnavailable, kind, err))

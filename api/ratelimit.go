@@ -138,21 +138,37 @@ func sourceKey(clientIP string) string {
 // limitRate answers 429, with Retry-After, to a source calling faster than the limiter allows;
 // the request is not read nor recorded. Refusals are logged once a minute per source.
 func (s *Server) limitRate(c *gin.Context) {
-	if s.limiter == nil {
-		c.Next()
+	if s.throttled(c) {
 		return
 	}
+	c.Next()
+}
+
+// throttled spends a token of the request's source (and, for refused processor messages, of
+// the global budget); when there is none it answers 429 with Retry-After and returns true.
+func (s *Server) throttled(c *gin.Context, budgets ...*rateLimiter) bool {
 	source := sourceKey(c.ClientIP())
-	v := s.limiter.take(source, time.Now())
-	if v.allowed {
-		c.Next()
-		return
+	now := time.Now()
+	for _, l := range append([]*rateLimiter{s.limiter}, budgets...) {
+		if l == nil {
+			continue
+		}
+		key := source
+		if l != s.limiter {
+			key = "all sources"
+		}
+		v := l.take(key, now)
+		if v.allowed {
+			continue
+		}
+		if v.logRefused > 0 {
+			s.log.WarnContext(c.Request.Context(), "requests refused by the rate limit", "source", source, "limit", key,
+				"path", c.Request.URL.Path, "refused_since_last_log", v.logRefused)
+		}
+		seconds := max(1, int(math.Ceil(v.retryAfter.Seconds())))
+		c.Header("Retry-After", strconv.Itoa(seconds))
+		detail(c, http.StatusTooManyRequests, "Request was throttled. Expected available in "+strconv.Itoa(seconds)+" seconds.")
+		return true
 	}
-	if v.logRefused > 0 {
-		s.log.WarnContext(c.Request.Context(), "requests refused by the rate limit", "source", source,
-			"path", c.Request.URL.Path, "refused_since_last_log", v.logRefused)
-	}
-	seconds := max(1, int(math.Ceil(v.retryAfter.Seconds())))
-	c.Header("Retry-After", strconv.Itoa(seconds))
-	detail(c, http.StatusTooManyRequests, "Request was throttled. Expected available in "+strconv.Itoa(seconds)+" seconds.")
+	return false
 }

@@ -27,6 +27,7 @@ type Store interface {
 	UpdatePrice(ctx context.Context, sku string, price commerce.StockRecord) (commerce.StockRecord, error)
 	ReplaceOpenBasket(ctx context.Context, ownerID int64, items []commerce.BasketItem) (commerce.Basket, error)
 	Basket(ctx context.Context, id int64) (commerce.Basket, error)
+	OpenBasket(ctx context.Context, ownerID int64) (commerce.Basket, error)
 	PurchasedProducts(ctx context.Context, userID int64, productIDs []int64) (map[int64]bool, error)
 	FreezeBasket(ctx context.Context, basketID int64, owner commerce.User, partner, processor string,
 		build func(commerce.Checkout) (commerce.PaymentData, error)) (commerce.Checkout, commerce.PaymentData, bool, error)
@@ -114,6 +115,17 @@ type Config struct {
 	// TrustedProxies are the reverse proxies (IPs or CIDRs) whose X-Forwarded-For and X-Real-IP
 	// name the client; empty trusts none, so the client is the connection's peer.
 	TrustedProxies []string
+	// CORSOrigins are the browser origins (scheme://host[:port], exact) allowed to call the API
+	// with credentials, such as edX's payment page; empty means no CORS.
+	CORSOrigins []string
+	// CSRFSecretKey keys the HMAC of CSRF tokens (the same on every replica); empty means a
+	// random key per process.
+	CSRFSecretKey string
+	// PaymentPageURL is where /basket/add/ sends the learner: edX's payment page
+	// (frontend-app-payment). Empty shows the basket on a plain page instead.
+	PaymentPageURL string
+	// LMSURL is the LMS's base URL: a browser that is not logged in is sent to its /login page.
+	LMSURL string
 }
 
 // Server holds the handlers' dependencies.
@@ -129,8 +141,13 @@ type Server struct {
 	now         func() time.Time
 	// limiter bounds the callbacks' rate per source; nil means no limit.
 	limiter *rateLimiter
+	// refusedBudget bounds, across all sources, how many refused processor messages a second are
+	// recorded; nil means no limit.
+	refusedBudget *rateLimiter
 	// callbackMaxBody bounds a callback's body.
 	callbackMaxBody int64
+	// csrf issues and checks the CSRF tokens of JWT-cookie mutations.
+	csrf csrfGuard
 }
 
 // NewHandler builds the router with every route of the API.
@@ -144,6 +161,7 @@ func NewHandler(cfg Config) http.Handler {
 		s.now = time.Now
 	}
 	s.configureCallbacks(cfg)
+	s.csrf = newCSRFGuard(cfg)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
@@ -190,13 +208,17 @@ func NewHandler(cfg Config) http.Handler {
 	v2.GET("/orders/:number/", requireUser, s.getOrder)
 	v2.PUT("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
 	v2.PATCH("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
-	callbacks := r.Group("/payment", s.limitRate)
+	// Callbacks are not throttled up front: an authentic processor message is always recorded and
+	// acted on; refused ones are throttled per source and globally (see refusedCallback).
+	callbacks := r.Group("/payment")
 	callbacks.POST("/cybersource/notify/", s.cybersourceNotify)
 	callbacks.POST("/cybersource/redirect/", s.cybersourceRedirect)
 	r.GET("/checkout/receipt/", s.receipt)
 	r.GET("/coupons/enrollment_code_csv/:number/", requireUser, s.enrollmentCodeCSV)
 	r.GET("/checkout/cancel-checkout/", s.cancelPage)
-	return r
+	s.shopFrontRoutes(r, cfg)
+	r.GET(CSRFTokenPath, s.csrf.issueToken)
+	return withCORS(cfg.CORSOrigins, r)
 }
 
 // configureCallbacks sets the callbacks' rate limit and body bound from cfg and their defaults.
@@ -216,6 +238,7 @@ func (s *Server) configureCallbacks(cfg Config) {
 		burst = DefaultCallbackBurst
 	}
 	s.limiter = newRateLimiter(rate, burst, maxRateSources)
+	s.refusedBudget = newRateLimiter(refusedRate, refusedBurst, 1)
 }
 
 func (s *Server) health(c *gin.Context) {

@@ -25,20 +25,19 @@ func voucherError(format string, args ...any) error {
 	return commerce.UserError(commerce.EInvalid, msg, msg)
 }
 
-// ownBasket loads a basket the caller owns (staff may act on any); others get 404.
+// ownBasket loads the basket of the path if the caller may see it (owner or staff).
 func (s *Server) ownBasket(c *gin.Context) (commerce.Basket, commerce.User, bool) {
 	user, _ := currentUser(c)
-	id, ok := pathID(c)
+	id, ok := s.pathID(c)
 	if !ok {
 		return commerce.Basket{}, user, false
 	}
 	b, err := s.store.Basket(c.Request.Context(), id)
+	if err == nil {
+		err = visibleTo(user, b.OwnerID)
+	}
 	if err != nil {
 		s.fail(c, err)
-		return b, user, false
-	}
-	if b.OwnerID != user.ID && !user.IsStaff {
-		detail(c, http.StatusNotFound, "Not found.")
 		return b, user, false
 	}
 	return b, user, true
@@ -51,31 +50,43 @@ func (s *Server) addVoucher(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req voucherRequest
-	if err := decodeJSON(c, &req, false); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if req.Code == nil || strings.TrimSpace(*req.Code) == "" {
-		s.fail(c, commerce.FieldError("code", "This field is required."))
-		return
-	}
-	ctx := c.Request.Context()
-	voucher, err := s.checkVoucher(ctx, b, *req.Code)
+	code, err := voucherCode(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.store.SetBasketVoucher(ctx, b.ID, voucher.ID); err != nil {
+	ctx := c.Request.Context()
+	voucher, err := s.checkVoucher(ctx, b, code)
+	if err == nil {
+		err = s.requireDiscount(ctx, b, voucher)
+	}
+	if err == nil {
+		err = s.store.SetBasketVoucher(ctx, b.ID, voucher.ID)
+	}
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.answerBasket(c, b.ID)
 }
 
-// checkVoucher runs edX's checks of a code against a basket and returns the voucher.
+// voucherCode reads the code of a voucher request body.
+func voucherCode(c *gin.Context) (string, error) {
+	var req voucherRequest
+	if err := decodeJSON(c, &req, false); err != nil {
+		return "", err
+	}
+	if req.Code == nil || strings.TrimSpace(*req.Code) == "" {
+		return "", commerce.FieldError("code", "This field is required.")
+	}
+	return *req.Code, nil
+}
+
+// checkVoucher runs edX's checks of a code against an open basket, in edX's order, and returns
+// the voucher: the basket is open and not empty, the code is not already on it, it exists and
+// it is valid for the basket's lines and owner (validVoucher). Whether it discounts anything is
+// discountsBasket's question.
 func (s *Server) checkVoucher(ctx context.Context, b commerce.Basket, raw string) (commerce.Voucher, error) {
-	shown := strings.TrimSpace(raw)
 	if b.Status != commerce.BasketOpen {
 		return commerce.Voucher{}, voucherError("Basket [%d] is %s; coupons apply to open baskets only.", b.ID, b.Status)
 	}
@@ -84,7 +95,7 @@ func (s *Server) checkVoucher(ctx context.Context, b commerce.Basket, raw string
 	}
 	code, err := commerce.NormalizeCode(raw)
 	if err != nil {
-		return commerce.Voucher{}, voucherError("Coupon code '%s' does not exist.", shown)
+		return commerce.Voucher{}, voucherError("Coupon code '%s' does not exist.", strings.TrimSpace(raw))
 	}
 	current, err := s.store.BasketVoucher(ctx, b.ID)
 	if err != nil {
@@ -93,11 +104,27 @@ func (s *Server) checkVoucher(ctx context.Context, b commerce.Basket, raw string
 	if current != nil && current.Code == code {
 		return commerce.Voucher{}, voucherError("You have already added coupon code '%s' to your basket.", code)
 	}
+	owner, err := s.store.UserByUsername(ctx, b.OwnerUsername)
+	if err != nil {
+		return commerce.Voucher{}, err
+	}
+	return s.validVoucher(ctx, code, commerce.PriceLines(b.Lines), owner, b.ID)
+}
+
+// validVoucher returns the voucher of code if owner may use it on lines now, with edX's
+// message for the first check that fails: unknown, expired, not active, not available to the
+// owner, not for these products, used up, or not for the owner's email. basketID's own
+// reservations do not count (0 for a basket not yet written).
+func (s *Server) validVoucher(ctx context.Context, raw string, lines []commerce.PriceLine, owner commerce.User, basketID int64) (commerce.Voucher, error) {
+	code, err := commerce.NormalizeCode(raw)
+	if err != nil {
+		return commerce.Voucher{}, voucherError("Coupon code '%s' does not exist.", strings.TrimSpace(raw))
+	}
 	v, err := s.store.VoucherByCode(ctx, code)
 	if commerce.ErrorCodeOf(err) == commerce.ENotFound {
-		return commerce.Voucher{}, voucherError("Coupon code '%s' does not exist.", code)
+		return v, voucherError("Coupon code '%s' does not exist.", code)
 	} else if err != nil {
-		return commerce.Voucher{}, err
+		return v, err
 	}
 	now := s.now()
 	if v.IsExpired(now) {
@@ -106,44 +133,59 @@ func (s *Server) checkVoucher(ctx context.Context, b commerce.Basket, raw string
 	if !v.IsActive(now) {
 		return v, voucherError("Coupon code '%s' is not active.", code)
 	}
-	owner, err := s.store.UserByUsername(ctx, b.OwnerUsername)
-	if err != nil {
-		return v, err
-	}
-	uses, err := s.store.VoucherUses(ctx, v.ID, owner.ID, b.ID)
+	uses, err := s.store.VoucherUses(ctx, v.ID, owner.ID, basketID)
 	if err != nil {
 		return v, err
 	}
 	if problem := v.AvailabilityProblem(uses, false); problem != "" {
 		return v, voucherError("Coupon code '%s' is not available. %s", code, problem)
 	}
-	lines := commerce.PriceLines(b.Lines)
-	inRange := false
-	for _, o := range v.Offers {
-		for _, l := range lines {
-			inRange = inRange || o.Range.Contains(l)
-		}
-	}
-	if !inRange {
-		return v, voucherError("Coupon code '%s' is not valid for this basket.", code)
+	return v, s.voucherFits(ctx, v, lines, owner)
+}
+
+// voucherFits checks that the voucher's offers cover one of the lines, are not used up, and
+// admit the owner's email.
+func (s *Server) voucherFits(ctx context.Context, v commerce.Voucher, lines []commerce.PriceLine, owner commerce.User) error {
+	if !slices.ContainsFunc(v.Offers, func(o commerce.Offer) bool { return slices.ContainsFunc(lines, o.Range.Contains) }) {
+		return voucherError("Coupon code '%s' is not valid for this basket.", v.Code)
 	}
 	if err := s.store.FillOfferUsage(ctx, v.Offers, owner.ID); err != nil {
-		return v, err
+		return err
 	}
 	if !slices.ContainsFunc(v.Offers, func(o commerce.Offer) bool { return o.Status == commerce.OfferOpen && o.MaxApplications() > 0 }) {
-		return v, voucherError("Coupon code '%s' has already been used.", code)
+		return voucherError("Coupon code '%s' has already been used.", v.Code)
 	}
 	if !slices.ContainsFunc(v.Offers, func(o commerce.Offer) bool { return commerce.EmailDomainMatches(owner.Email, o.EmailDomains) }) {
-		return v, voucherError("Coupon code '%s' is not available for the email address %s.", code, owner.Email)
+		return voucherError("Coupon code '%s' is not available for the email address %s.", v.Code, owner.Email)
 	}
+	return nil
+}
+
+// discountsBasket reports whether the voucher takes anything off lines for owner.
+func (s *Server) discountsBasket(ctx context.Context, v commerce.Voucher, lines []commerce.PriceLine, owner commerce.User) (bool, error) {
 	pricing, err := s.store.Price(ctx, commerce.PricingRequest{Lines: lines, Voucher: &v, Buyer: &owner})
 	if err != nil {
-		return v, err
+		return false, err
 	}
-	if !slices.ContainsFunc(pricing.Offers, func(a commerce.AppliedOffer) bool { return a.VoucherID == v.ID }) {
-		return v, voucherError("Basket does not qualify for coupon code %s.", code)
+	return slices.ContainsFunc(pricing.Offers, func(a commerce.AppliedOffer) bool { return a.VoucherID == v.ID }), nil
+}
+
+// noDiscountText is edX's text for a valid code that takes nothing off the basket.
+func noDiscountText(code string) string {
+	return fmt.Sprintf("Basket does not qualify for coupon code %s.", code)
+}
+
+// requireDiscount refuses a voucher that takes nothing off the basket.
+func (s *Server) requireDiscount(ctx context.Context, b commerce.Basket, v commerce.Voucher) error {
+	owner, err := s.store.UserByUsername(ctx, b.OwnerUsername)
+	if err != nil {
+		return err
 	}
-	return v, nil
+	ok, err := s.discountsBasket(ctx, v, commerce.PriceLines(b.Lines), owner)
+	if err == nil && !ok {
+		err = voucherError("%s", noDiscountText(v.Code))
+	}
+	return err
 }
 
 // removeVoucher takes a code off the basket.
@@ -168,18 +210,14 @@ func (s *Server) removeVoucher(c *gin.Context) {
 	s.answerBasket(c, b.ID)
 }
 
+// answerBasket answers with the basket of that id, as it is now.
 func (s *Server) answerBasket(c *gin.Context, id int64) {
 	b, err := s.store.Basket(c.Request.Context(), id)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out, err := s.toBasketResponse(c.Request.Context(), b)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	s.respondBasket(c, b)
 }
 
 // calculationVoucher returns the voucher of a code for calculate, or nil when the code is empty,
@@ -274,13 +312,13 @@ type voucherOfferResponse struct {
 func (s *Server) voucherOffers(c *gin.Context) {
 	code := c.Query("code")
 	if strings.TrimSpace(code) == "" {
-		detail(c, http.StatusBadRequest, "A coupon code is required.")
+		s.fail(c, commerce.Errorf(commerce.EInvalid, "A coupon code is required."))
 		return
 	}
 	ctx := c.Request.Context()
 	v, err := s.store.VoucherByCode(ctx, code)
 	if commerce.ErrorCodeOf(err) == commerce.ENotFound {
-		detail(c, http.StatusBadRequest, fmt.Sprintf("Coupon code '%s' does not exist.", strings.ToUpper(code)))
+		s.fail(c, commerce.Errorf(commerce.EInvalid, "Coupon code '%s' does not exist.", strings.ToUpper(code)))
 		return
 	} else if err != nil {
 		s.fail(c, err)

@@ -1,6 +1,8 @@
-// Package auth verifies the LMS's JWTs (HS256 with a shared secret, issuer checked, exp and iat
-// required) and turns their claims into the user they describe. It also mints tokens for
-// development and tests with the same rules.
+// Package auth verifies the LMS's JWTs and turns their claims into the user they describe: HS256
+// tokens signed with a shared secret, and RS256/RS512 tokens signed by a key of the LMS's public
+// JWK set (selected by the token's kid), issuer checked, exp and iat required. A token arrives in
+// an Authorization header or split across edX's two JWT cookies (see JoinCookies). The package
+// also mints tokens for development and tests with the same rules.
 package auth
 
 import (
@@ -22,34 +24,93 @@ const Leeway = time.Second
 // ErrInvalidToken is wrapped by every verification failure; its text is safe to show a client.
 var ErrInvalidToken = errors.New("invalid token")
 
-// Claims are the claims of an LMS JWT that the service reads.
+// Claims are the claims of an LMS JWT that the service reads (and Name, which the payment page
+// reads and development tokens carry; the service stores full_name only).
 type Claims struct {
 	jwt.RegisteredClaims
 	PreferredUsername string  `json:"preferred_username,omitempty"`
 	Username          string  `json:"username,omitempty"`
 	Email             *string `json:"email,omitempty"`
 	FullName          *string `json:"full_name,omitempty"`
+	Name              string  `json:"name,omitempty"`
 	Administrator     *bool   `json:"administrator,omitempty"`
 	UserID            *int64  `json:"user_id,omitempty"`
 	Version           string  `json:"version,omitempty"`
 }
 
-// Verifier checks tokens against one shared secret and a list of accepted issuers.
+// acceptedAlgorithms are the signing algorithms a token may name: HS256 with the shared secret,
+// RS256 and RS512 with a key of the JWK set. Every other alg, "none" included, is refused.
+var acceptedAlgorithms = []string{jwt.SigningMethodHS256.Alg(), jwt.SigningMethodRS256.Alg(), jwt.SigningMethodRS512.Alg()}
+
+// Verifier checks tokens against a shared secret (HS256), the public keys of a JWK set
+// (RS256/RS512) and a list of accepted issuers.
 type Verifier struct {
 	secret  []byte
+	keys    keySet
 	issuers []string
 	now     func() time.Time
 }
 
-// NewVerifier returns a verifier for HS256 tokens signed with secret and issued by one of issuers.
-func NewVerifier(secret string, issuers []string) (*Verifier, error) {
-	if secret == "" {
-		return nil, errors.New("auth: the JWT secret key is empty")
+// VerifierOption configures a Verifier.
+type VerifierOption func(*Verifier) error
+
+// WithJWKSet makes the verifier accept RS256 and RS512 tokens signed by a key of the JSON Web
+// Key Set in rawJSON (edX's JWT_PUBLIC_SIGNING_JWK_SET): RSA public keys of at least 2048 bits,
+// each with a distinct kid, use "sig" or none, alg RS256, RS512 or none. A set holding private
+// key material, or any other kind of key, is refused. An empty rawJSON adds nothing.
+func WithJWKSet(rawJSON string) VerifierOption {
+	return func(v *Verifier) error {
+		if strings.TrimSpace(rawJSON) == "" {
+			return nil
+		}
+		keys, err := parseJWKSet([]byte(rawJSON))
+		if err != nil {
+			return fmt.Errorf("auth: public JWK set: %w", err)
+		}
+		v.keys = keys
+		return nil
 	}
+}
+
+// NewVerifier returns a verifier for HS256 tokens signed with secret (none when secret is empty)
+// and, with WithJWKSet, RS256/RS512 tokens, issued by one of issuers. It needs a secret or a key.
+func NewVerifier(secret string, issuers []string, opts ...VerifierOption) (*Verifier, error) {
 	if len(issuers) == 0 {
 		return nil, errors.New("auth: no JWT issuer is accepted")
 	}
-	return &Verifier{secret: []byte(secret), issuers: issuers, now: time.Now}, nil
+	v := &Verifier{issuers: issuers, now: time.Now}
+	if secret != "" {
+		v.secret = []byte(secret)
+	}
+	for _, opt := range opts {
+		if err := opt(v); err != nil {
+			return nil, err
+		}
+	}
+	if v.secret == nil && len(v.keys) == 0 {
+		return nil, errors.New("auth: the JWT secret key is empty and no public signing key is configured")
+	}
+	return v, nil
+}
+
+// errNoSecret is the key lookup's refusal of an HS256 token when no secret is configured.
+var errNoSecret = errors.New("HS256 tokens are not accepted")
+
+// signingKey returns the key that must have signed t: the shared secret for HS256, the JWK set's
+// RSA public key for RS256/RS512. The key's Go type matches the algorithm's family, so a token
+// can never be checked with the other family's key (an HS256 token "signed" with an RSA public
+// key is checked against the secret and fails).
+func (v *Verifier) signingKey(t *jwt.Token) (any, error) {
+	switch t.Method.(type) {
+	case *jwt.SigningMethodHMAC:
+		if v.secret == nil {
+			return nil, errNoSecret
+		}
+		return v.secret, nil
+	case *jwt.SigningMethodRSA:
+		return v.keys.lookup(t)
+	}
+	return nil, fmt.Errorf("unexpected signing method %q", t.Method.Alg())
 }
 
 // Verify checks the token and returns the user claims it carries. Every failure wraps
@@ -57,16 +118,18 @@ func NewVerifier(secret string, issuers []string) (*Verifier, error) {
 func (v *Verifier) Verify(token string) (commerce.UserClaims, error) {
 	var c Claims
 	parser := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods(acceptedAlgorithms),
 		jwt.WithLeeway(Leeway),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(v.now),
 	)
-	_, err := parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil })
+	_, err := parser.ParseWithClaims(token, &c, v.signingKey)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return commerce.UserClaims{}, fmt.Errorf("%w: Signature has expired.", ErrInvalidToken)
+	case errors.Is(err, errUnknownKey):
+		return commerce.UserClaims{}, fmt.Errorf("%w: Unknown signing key.", ErrInvalidToken)
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
 		return commerce.UserClaims{}, fmt.Errorf("%w: Error decoding signature.", ErrInvalidToken)
 	case err != nil:
@@ -140,8 +203,9 @@ func reason(err error) string {
 
 // TokenOptions describe a token to mint.
 type TokenOptions struct {
-	Username  string
-	Email     string
+	Username string
+	Email    string
+	// FullName is the full_name claim and the name claim; without it name is the username.
 	FullName  string
 	Admin     bool
 	LMSUserID int64
@@ -150,11 +214,26 @@ type TokenOptions struct {
 	Now       time.Time
 }
 
-// Mint signs a token the Verifier accepts (given the same secret and issuer). Zero TTL means
-// one hour; zero Now means the current time.
+// Mint signs an HS256 token the Verifier accepts (given the same secret and issuer). Zero TTL
+// means one hour; zero Now means the current time.
 func Mint(secret string, o TokenOptions) (string, error) {
+	token, err := newToken(jwt.SigningMethodHS256, o)
+	if err != nil {
+		return "", err
+	}
+	signed, err := token.SignedString([]byte(secret))
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	return signed, nil
+}
+
+// newToken builds the unsigned token o describes, with the claims the LMS puts in its JWTs and
+// the payment page reads: preferred_username, name, email, administrator, user_id (when given),
+// full_name (when given), iss, iat and exp.
+func newToken(method jwt.SigningMethod, o TokenOptions) (*jwt.Token, error) {
 	if o.Username == "" {
-		return "", errors.New("auth: a token needs a username")
+		return nil, errors.New("auth: a token needs a username")
 	}
 	if o.TTL == 0 {
 		o.TTL = time.Hour
@@ -170,6 +249,7 @@ func Mint(secret string, o TokenOptions) (string, error) {
 			ExpiresAt: jwt.NewNumericDate(o.Now.Add(o.TTL)),
 		},
 		PreferredUsername: o.Username,
+		Name:              o.Username,
 		Administrator:     &admin,
 		Version:           "1.2.0",
 	}
@@ -178,13 +258,10 @@ func Mint(secret string, o TokenOptions) (string, error) {
 	}
 	if o.FullName != "" {
 		c.FullName = &o.FullName
+		c.Name = o.FullName
 	}
 	if o.LMSUserID != 0 {
 		c.UserID = &o.LMSUserID
 	}
-	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(secret))
-	if err != nil {
-		return "", fmt.Errorf("sign token: %w", err)
-	}
-	return token, nil
+	return jwt.NewWithClaims(method, c), nil
 }

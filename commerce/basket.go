@@ -132,3 +132,164 @@ func OneOfEach(products ...Product) []BasketItem {
 	}
 	return out
 }
+
+// BasketRequest is what a learner asks to put in a basket: SKUs in the order asked, each once,
+// and how many of each (one when not said).
+type BasketRequest struct {
+	SKUs       []string
+	Quantities map[string]int
+}
+
+// OneOfEachSKU asks for one unit of each SKU, in order; blanks and repeats are dropped.
+func OneOfEachSKU(skus []string) BasketRequest {
+	r := BasketRequest{Quantities: map[string]int{}}
+	for _, sku := range skus {
+		sku = strings.TrimSpace(sku)
+		if _, seen := r.Quantities[sku]; sku != "" && !seen {
+			r.SKUs = append(r.SKUs, sku)
+			r.Quantities[sku] = 1
+		}
+	}
+	return r
+}
+
+// Quantity is how many units of sku are asked for.
+func (r BasketRequest) Quantity(sku string) int {
+	if q, ok := r.Quantities[sku]; ok {
+		return q
+	}
+	return 1
+}
+
+// UnknownSKU is edX's answer to a SKU the catalog does not sell.
+func UnknownSKU(sku string) *Error {
+	return UserError(EInvalid, fmt.Sprintf("Catalog does not contain a product with SKU [%s]", sku),
+		"We couldn't find one of the products you're looking for.")
+}
+
+// UnavailableSKU is edX's answer to a product that can no longer be bought.
+func UnavailableSKU(sku string) *Error {
+	return UserError(EInvalid, fmt.Sprintf("Product with SKU [%s] is [Unavailable]", sku),
+		"One of the products you're trying to order is unavailable.")
+}
+
+// Products checks the request against the products found for its SKUs and returns them in
+// the order asked: every SKU must be sold, available at now (staff may buy expired products),
+// bought in quantity only if it is an enrollment code, and all must share one currency.
+func (r BasketRequest) Products(found map[string]Product, now time.Time, staff bool) ([]Product, error) {
+	products := make([]Product, 0, len(r.SKUs))
+	for _, sku := range r.SKUs {
+		p, ok := found[sku]
+		switch {
+		case !ok:
+			return nil, UnknownSKU(sku)
+		case !p.AvailableAt(now) && !staff:
+			return nil, UnavailableSKU(sku)
+		case r.Quantity(sku) > 1 && p.Class != ClassEnrollmentCode:
+			return nil, UserError(EInvalid,
+				fmt.Sprintf("Product with SKU [%s] is a %s; only enrollment codes can be bought in quantity.", sku, p.Class),
+				"You can buy one of this product at a time.")
+		}
+		products = append(products, p)
+	}
+	if _, err := Price(ItemPriceLines(OneOfEach(products...))); err != nil {
+		return nil, err
+	}
+	return products, nil
+}
+
+// Items turns the chosen products into basket items, leaving out the seats the buyer already
+// bought (purchased, by product id); a request of nothing else is edX's "already purchased".
+func (r BasketRequest) Items(products []Product, purchased map[int64]bool) ([]BasketItem, error) {
+	var items []BasketItem
+	for _, p := range products {
+		if !(purchased[p.ID] && p.Class == ClassSeat) {
+			items = append(items, BasketItem{Product: p, Quantity: r.Quantity(p.StockRecord.PartnerSKU)})
+		}
+	}
+	if len(items) == 0 {
+		return nil, AlreadyPurchased(r.SKUs)
+	}
+	return items, nil
+}
+
+// ItemPriceLines is the pricing input of basket items, at their products' current prices.
+func ItemPriceLines(items []BasketItem) []PriceLine {
+	out := make([]PriceLine, len(items))
+	for i, it := range items {
+		p := it.Product
+		out[i] = PriceLine{SKU: p.StockRecord.PartnerSKU, ProductID: p.ID, Class: p.Class, CertificateType: p.CertificateType,
+			UnitPrice: p.StockRecord.Price, Quantity: max(it.Quantity, 1), Currency: p.StockRecord.Currency}
+	}
+	return out
+}
+
+// NumItems is how many units the basket holds (edX's num_items).
+func (b Basket) NumItems() int {
+	n := 0
+	for _, l := range b.Lines {
+		n += l.Quantity
+	}
+	return n
+}
+
+// IsEnrollmentCodePurchase reports whether the basket buys enrollment codes (in bulk, for
+// others): its payment page shows a quantity and no coupon form.
+func (b Basket) IsEnrollmentCodePurchase() bool {
+	for _, l := range b.Lines {
+		if l.Product.Class == ClassEnrollmentCode {
+			return true
+		}
+	}
+	return false
+}
+
+// WithQuantity returns the basket's items with the first line, which must be an enrollment
+// code, bought q times (edX changes the quantity of single-product baskets only).
+func (b Basket) WithQuantity(q int) ([]BasketItem, error) {
+	if len(b.Lines) == 0 {
+		return nil, UserError(EInvalid, fmt.Sprintf("Basket [%d] is empty; there is no quantity to change.", b.ID), "Your basket is empty.")
+	}
+	if b.Lines[0].Product.Class != ClassEnrollmentCode {
+		return nil, UserError(EInvalid, fmt.Sprintf("Basket [%d] holds a %s; only enrollment codes are bought in quantity.", b.ID, b.Lines[0].Product.Class),
+			"Only enrollment codes can be bought in quantity.")
+	}
+	if q < 1 || q > MaxLineQuantity {
+		msg := fmt.Sprintf("Ensure this value is from 1 to %d.", MaxLineQuantity)
+		return nil, UserError(EInvalid, msg, msg)
+	}
+	items := make([]BasketItem, len(b.Lines))
+	for i, l := range b.Lines {
+		items[i] = BasketItem{Product: l.Product, Quantity: l.Quantity}
+	}
+	items[0].Quantity = q
+	return items, nil
+}
+
+// BasketSummary is what edX's payment page shows of a priced basket.
+type BasketSummary struct {
+	// Price is the total before discounts, or for an enrollment-code purchase the price of one
+	// unit (edX: the total before discounts over the number of items).
+	Price     decimal.Decimal
+	Discounts decimal.Decimal
+	Total     decimal.Decimal
+	// Quantity and Subtotal (the total) are shown for enrollment-code purchases only.
+	Quantity        int
+	Subtotal        decimal.Decimal
+	EnrollmentCodes bool
+}
+
+// Summarize is the payment page's summary of a basket priced at totals.
+func Summarize(b Basket, t Totals) BasketSummary {
+	s := BasketSummary{Price: t.TotalInclTaxExclDiscounts, Discounts: t.TotalDiscount, Total: t.TotalInclTax}
+	if b.IsEnrollmentCodePurchase() {
+		s.EnrollmentCodes, s.Quantity, s.Subtotal = true, b.NumItems(), t.TotalInclTax
+		if s.Quantity > 0 {
+			s.Price = t.TotalInclTaxExclDiscounts.DivRound(decimal.NewFromInt(int64(s.Quantity)), 2)
+		}
+	}
+	return s
+}
+
+// IsFree reports whether the summary's total is zero: the basket is placed without payment.
+func (s BasketSummary) IsFree() bool { return s.Total.IsZero() }

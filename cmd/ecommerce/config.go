@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coursecommerce/commerce/api"
+	"github.com/coursecommerce/commerce/auth"
 )
 
 // config is every setting of the service, read once from the environment. Each field's tags
@@ -21,6 +24,10 @@ type config struct {
 	PartnerShortCode          string        `env:"PARTNER_SHORT_CODE" default:"EDX" help:"partner code: prefix of order numbers and part of every SKU"`
 	JWTSecretKey              string        `env:"JWT_SECRET_KEY" default:"dev-lms-jwt-secret-change-me" secret:"true" help:"HS256 secret shared with the LMS (and ecommerce_worker-style service users)"`
 	JWTIssuers                string        `env:"JWT_ISSUERS" default:"http://127.0.0.1:18000/oauth2,ecommerce_worker" help:"comma-separated issuers (iss) accepted on JWTs; the first is used by ecommerce token"`
+	JWTPublicSigningJWKSet    string        `env:"JWT_PUBLIC_SIGNING_JWK_SET" default:"" help:"JSON Web Key Set (a JSON string, as edX's JWT_AUTH) of the LMS's RSA public keys: RS256 and RS512 tokens are checked against the key their kid names; empty accepts HS256 tokens only"`
+	PaymentPageURL            string        `env:"PAYMENT_PAGE_URL" default:"" help:"URL of edX's payment page (frontend-app-payment), where /basket/add/ sends the learner; empty shows the basket on a plain page"`
+	CORSOrigins               string        `env:"CORS_ORIGINS" default:"" help:"comma-separated exact origins (scheme://host[:port]) of browser pages allowed to call the API with the LMS's JWT cookies, such as edX's payment page http://localhost:1998; empty disables CORS"`
+	CSRFSecretKey             string        `env:"CSRF_SECRET_KEY" default:"dev-csrf-secret-change-me" secret:"true" help:"HMAC key of the CSRF tokens (GET /csrf/api/v1/token) that JWT-cookie mutations must send in X-CSRFToken; the same on every replica"`
 	LMSURL                    string        `env:"LMS_URL" default:"http://127.0.0.1:18000" help:"LMS base URL for the enrollment API (dev serves its LMS simulator here)"`
 	LMSAPIKey                 string        `env:"LMS_API_KEY" default:"dev-lms-api-key" secret:"true" help:"X-Edx-Api-Key sent to the LMS enrollment API"`
 	CyberSourceProfileID      string        `env:"CYBERSOURCE_PROFILE_ID" default:"00000000-0000-0000-0000-000000000001" help:"CyberSource Secure Acceptance profile id"`
@@ -44,6 +51,17 @@ type config struct {
 func (c config) trustedProxies() []string {
 	var out []string
 	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// corsOrigins returns the origins allowed to make credentialed CORS requests.
+func (c config) corsOrigins() []string {
+	var out []string
+	for _, s := range strings.Split(c.CORSOrigins, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			out = append(out, s)
 		}
@@ -92,6 +110,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if len(c.issuers()) == 0 {
 		return c, fmt.Errorf("JWT_ISSUERS: at least one issuer is needed")
+	}
+	for _, o := range c.corsOrigins() {
+		if err := api.ValidateOrigin(o); err != nil {
+			return c, fmt.Errorf("CORS_ORIGINS: %w", err)
+		}
+	}
+	if _, err := auth.NewVerifier(c.JWTSecretKey, c.issuers(), auth.WithJWKSet(c.JWTPublicSigningJWKSet)); err != nil {
+		return c, fmt.Errorf("JWT_PUBLIC_SIGNING_JWK_SET: %w", err)
 	}
 	if c.PartnerShortCode == "" || len(c.PartnerShortCode) > 8 {
 		return c, fmt.Errorf("PARTNER_SHORT_CODE: 1 to 8 characters, got %q", c.PartnerShortCode)

@@ -90,7 +90,8 @@ The commerce service is running on %[1]s (Temporal UI: http://127.0.0.1:8233)
 // startSimulators serves the LMS simulator on LMS_URL's address and the CyberSource hosted
 // page on CYBERSOURCE_PAYMENT_PAGE_URL's, with the same keys the service uses.
 func startSimulators(cfg config, logger *slog.Logger) (func(), error) {
-	lms := lmssim.New(cfg.LMSAPIKey, lmssim.WithLogger(logger.With("simulator", "lms")))
+	lms := lmssim.New(cfg.LMSAPIKey, lmssim.WithLogger(logger.With("simulator", "lms")),
+		lmssim.WithJWT(cfg.JWTSecretKey, cfg.issuers()[0]), lmssim.WithCORSOrigins(cfg.corsOrigins()...))
 	cs := cybersim.New(cybersim.Config{
 		Profiles:  []cybersource.Profile{{ProfileID: cfg.CyberSourceProfileID, AccessKey: cfg.CyberSourceAccessKey, SecretKey: cfg.CyberSourceSecretKey}},
 		NotifyURL: cfg.PublicURL + "/payment/cybersource/notify/",

@@ -53,15 +53,17 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, logger *slog.Logger) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
-	verifier, err := auth.NewVerifier(cfg.JWTSecretKey, cfg.issuers())
+	verifier, err := auth.NewVerifier(cfg.JWTSecretKey, cfg.issuers(), auth.WithJWKSet(cfg.JWTPublicSigningJWKSet))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("JWT verifier: %w", err)
 	}
 	cs := cybersourceProcessor(cfg)
 	return api.NewHandler(api.Config{
 		Store: store, Verifier: verifier, PartnerShortCode: cfg.PartnerShortCode, Logger: logger,
 		PublicURL: cfg.PublicURL, Checkouts: co, Processors: []api.PaymentProcessor{cs}, CyberSource: cs,
 		CallbackRate: float64(cfg.CallbackRateLimit), CallbackBurst: 2 * cfg.CallbackRateLimit, TrustedProxies: cfg.trustedProxies(),
+		CORSOrigins: cfg.corsOrigins(), CSRFSecretKey: cfg.CSRFSecretKey,
+		PaymentPageURL: cfg.PaymentPageURL, LMSURL: cfg.LMSURL,
 	}), nil
 }
 

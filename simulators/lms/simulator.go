@@ -20,18 +20,24 @@ const (
 	StatePath = "/__sim/enrollments"
 )
 
-// Simulator is an in-memory LMS enrollment API. Create it with New.
+// Simulator is an in-memory LMS: the enrollment API and what edX's payment page needs from
+// the LMS (see browser.go). Create it with New.
 type Simulator struct {
 	apiKey string
 	logger *slog.Logger
 	now    func() time.Time
 	mux    *http.ServeMux
+	// jwtSecret and jwtIssuer sign the JWT cookies (WithJWT); no secret, no logins.
+	jwtSecret, jwtIssuer string
+	// corsOrigins may call the simulator with credentials (WithCORSOrigins).
+	corsOrigins map[string]bool
 
 	mu          sync.Mutex
 	knobs       Knobs
 	enrollments map[enrollmentKey]*Enrollment
 	successes   map[enrollmentKey]int
 	calls       int
+	sessions    map[string]account
 }
 
 // enrollmentKey identifies an enrollment: one per user and course run.
@@ -59,6 +65,25 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+// WithJWT makes the simulator log development users in: it signs their JWTs (HS256) with
+// secret and issuer, which must be the service's JWT_SECRET_KEY and one of its JWT_ISSUERS.
+// Without it the login routes answer 503.
+func WithJWT(secret, issuer string) Option {
+	return func(s *Simulator) {
+		s.jwtSecret, s.jwtIssuer = secret, issuer
+	}
+}
+
+// WithCORSOrigins lets pages on these exact origins (such as edX's payment page,
+// http://localhost:1998) call the simulator with credentials, as the LMS's CORS settings do.
+func WithCORSOrigins(origins ...string) Option {
+	return func(s *Simulator) {
+		for _, o := range origins {
+			s.corsOrigins[o] = true
+		}
+	}
+}
+
 // New returns a simulator that accepts requests whose X-Edx-Api-Key header
 // equals apiKey. With an empty apiKey every API request is rejected with 401.
 func New(apiKey string, opts ...Option) *Simulator {
@@ -68,6 +93,8 @@ func New(apiKey string, opts ...Option) *Simulator {
 		now:         time.Now,
 		enrollments: make(map[enrollmentKey]*Enrollment),
 		successes:   make(map[enrollmentKey]int),
+		corsOrigins: make(map[string]bool),
+		sessions:    make(map[string]account),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -79,11 +106,16 @@ func New(apiKey string, opts ...Option) *Simulator {
 	s.mux.HandleFunc("POST "+KnobsPath, s.handleSetKnobs)
 	s.mux.HandleFunc("POST "+ResetPath, s.handleReset)
 	s.mux.HandleFunc("GET "+StatePath, s.handleState)
+	s.handleBrowserRoutes()
 	return s
 }
 
-// ServeHTTP serves the enrollment API and the /__sim/ endpoints.
+// ServeHTTP serves the enrollment API, the payment page's LMS routes and the /__sim/
+// endpoints, after answering CORS (see answerCORS).
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.answerCORS(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
