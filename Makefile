@@ -16,7 +16,7 @@ help: ## list the targets
 
 run: tools ## migrate, seed the demo catalog and serve on 127.0.0.1:8130 (Temporal UI on :8233)
 	TEMPORAL_DB_FILE=$${TEMPORAL_DB_FILE-$(CURDIR)/.tools/run/temporal-dev.db} scripts/temporal.sh ensure
-	$(GO) run ./cmd/ecommerce dev
+	CORS_ORIGINS=$${CORS_ORIGINS-http://127.0.0.1:1998} $(GO) run ./cmd/ecommerce dev
 
 test: tools lint vuln ## lint, govulncheck, then every unit and integration test on the real PostgreSQL and Temporal
 	scripts/temporal.sh ensure --headless

@@ -105,7 +105,19 @@ func (s *Server) startCheckout(ctx context.Context, user commerce.User, basketID
 		// The workflow runs; the sweeper will find it and record it.
 		s.log.WarnContext(ctx, "cannot record that the checkout workflow started", "order_number", co.OrderNumber, "err", err)
 	}
-	return co, data, nil
+	return s.hostedPage(ctx, proc, co, data)
+}
+
+// hostedPage completes the payment data of a processor whose page needs a call to it first
+// (PayPal): the payment is created once the basket is frozen and its workflow runs, and asking
+// again gets the same payment (the processor's create is idempotent on the order number).
+func (s *Server) hostedPage(ctx context.Context, proc PaymentProcessor, co commerce.Checkout, data commerce.PaymentData) (commerce.Checkout, commerce.PaymentData, error) {
+	hosted, ok := proc.(hostedPayment)
+	if !ok || co.IsFree() {
+		return co, data, nil
+	}
+	data, err := s.createHostedPayment(ctx, hosted.HostedProcessor, co)
+	return co, data, err
 }
 
 func (s *Server) receiptURL(orderNumber string) string {

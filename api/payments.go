@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/gin-gonic/gin"
@@ -68,7 +67,7 @@ func (s *Server) cybersourceCallback(c *gin.Context, kind string) {
 	}
 	target := s.receiptURL(n.OrderNumber)
 	if n.Outcome != commerce.PaymentAccepted && n.Outcome != commerce.PaymentDuplicate {
-		target = s.publicURL + "/checkout/cancel-checkout/?order_number=" + url.QueryEscape(n.OrderNumber) + "&outcome=" + url.QueryEscape(string(n.Outcome))
+		target = s.cancelURL(n.OrderNumber, n.Outcome)
 	}
 	c.Redirect(http.StatusSeeOther, target)
 }
@@ -125,6 +124,10 @@ func (s *Server) receipt(c *gin.Context) {
 	}
 	if number == "" {
 		s.fail(c, commerce.FieldError("order_number", "This parameter is required."))
+		return
+	}
+	if c.NegotiateFormat(gin.MIMEJSON, gin.MIMEHTML) == gin.MIMEHTML {
+		s.receiptHTML(c, user, number)
 		return
 	}
 	s.showOrder(c, user, number)

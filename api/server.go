@@ -98,6 +98,9 @@ type Config struct {
 	Checkouts Checkouts
 	// Processors are the enabled payment processors; the first is the default.
 	Processors []PaymentProcessor
+	// PayPal creates and completes PayPal payments; nil disables PayPal (it is then not among the
+	// processors either).
+	PayPal HostedProcessor
 	// CyberSource verifies CyberSource replies; nil disables its callbacks.
 	CyberSource ReplyVerifier
 	Logger      *slog.Logger
@@ -134,6 +137,7 @@ type Server struct {
 	checkouts   Checkouts
 	processors  []PaymentProcessor
 	cybersource ReplyVerifier
+	paypal      HostedProcessor
 	publicURL   string
 	tokens      TokenVerifier
 	partner     string
@@ -153,7 +157,11 @@ type Server struct {
 // NewHandler builds the router with every route of the API.
 func NewHandler(cfg Config) http.Handler {
 	s := &Server{store: cfg.Store, tokens: cfg.Verifier, partner: cfg.PartnerShortCode, log: cfg.Logger, now: cfg.Now,
-		checkouts: cfg.Checkouts, processors: cfg.Processors, cybersource: cfg.CyberSource, publicURL: strings.TrimRight(cfg.PublicURL, "/")}
+		checkouts: cfg.Checkouts, processors: cfg.Processors, cybersource: cfg.CyberSource, paypal: cfg.PayPal,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/")}
+	if cfg.PayPal != nil {
+		s.processors = append(s.processors[:len(s.processors):len(s.processors)], hostedPayment{cfg.PayPal})
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -213,6 +221,8 @@ func NewHandler(cfg Config) http.Handler {
 	callbacks := r.Group("/payment")
 	callbacks.POST("/cybersource/notify/", s.cybersourceNotify)
 	callbacks.POST("/cybersource/redirect/", s.cybersourceRedirect)
+	callbacks.GET("/paypal/execute/", s.limitRate, s.paypalExecute)
+	callbacks.GET("/paypal/cancel/", s.limitRate, s.paypalCancel)
 	r.GET("/checkout/receipt/", s.receipt)
 	r.GET("/coupons/enrollment_code_csv/:number/", requireUser, s.enrollmentCodeCSV)
 	r.GET("/checkout/cancel-checkout/", s.cancelPage)

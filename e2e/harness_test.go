@@ -28,8 +28,10 @@ import (
 	"github.com/coursecommerce/commerce/db/dbtest"
 	"github.com/coursecommerce/commerce/lms"
 	"github.com/coursecommerce/commerce/payment/cybersource"
+	"github.com/coursecommerce/commerce/payment/paypal"
 	cybersim "github.com/coursecommerce/commerce/simulators/cybersource"
 	lmssim "github.com/coursecommerce/commerce/simulators/lms"
+	paypalsim "github.com/coursecommerce/commerce/simulators/paypal"
 	"github.com/coursecommerce/commerce/workflows"
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
@@ -132,6 +134,8 @@ type stack struct {
 	lmsURL    string
 	cs        *cybersim.Simulator
 	csURL     string
+	pp        *paypalsim.Simulator
+	ppURL     string
 	worker    worker.Worker
 	process   *exec.Cmd
 }
@@ -166,6 +170,15 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	t.Cleanup(csSrv.Close)
 	s.csURL = csSrv.URL
 
+	s.pp = paypalsim.New(paypalsim.Config{ClientID: "e2e-paypal-id", ClientSecret: "e2e-paypal-secret"})
+	ppSrv := httptest.NewServer(s.pp)
+	t.Cleanup(ppSrv.Close)
+	s.ppURL = ppSrv.URL
+	paypalProc := paypal.Processor{Client: paypal.NewClient(paypal.Config{BaseURL: s.ppURL, ClientID: "e2e-paypal-id",
+		ClientSecret: "e2e-paypal-secret", Record: func(e paypal.Exchange) {
+			_, _ = s.store.RecordProcessorResponse(context.Background(), e.ProcessorResponse())
+		}}), RequestIDPrefix: s.deployment, Backoff: 50 * time.Millisecond}
+
 	verifier, err := auth.NewVerifier(jwtSecret, []string{jwtIssuer})
 	require.NoError(t, err)
 	proc := cybersource.Processor{Config: cybersource.Config{Profile: profile, PaymentPageURL: s.csURL + "/pay"}, PublicURL: s.apiURL}
@@ -183,7 +196,7 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	apiSrv.Config.Handler = api.NewHandler(api.Config{
 		Store: s.store, Verifier: verifier, PartnerShortCode: s.partner, Logger: logger, PublicURL: s.apiURL,
 		Checkouts:  apiCheckouts,
-		Processors: []api.PaymentProcessor{proc}, CyberSource: proc,
+		Processors: []api.PaymentProcessor{proc}, CyberSource: proc, PayPal: paypalProc,
 	})
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)

@@ -34,6 +34,9 @@ type config struct {
 	CyberSourceAccessKey      string        `env:"CYBERSOURCE_ACCESS_KEY" default:"dev-cybersource-access-key" help:"CyberSource Secure Acceptance access key"`
 	CyberSourceSecretKey      string        `env:"CYBERSOURCE_SECRET_KEY" default:"dev-cybersource-secret-key" secret:"true" help:"CyberSource Secure Acceptance secret key (HMAC-SHA256 of requests and replies)"`
 	CyberSourcePaymentPageURL string        `env:"CYBERSOURCE_PAYMENT_PAGE_URL" default:"http://127.0.0.1:18001/pay" help:"hosted payment page the browser posts the signed form to (dev serves its CyberSource simulator here)"`
+	PayPalAPIURL              string        `env:"PAYPAL_API_URL" default:"http://127.0.0.1:18002" help:"PayPal REST API base URL (Orders v2), e.g. https://api-m.sandbox.paypal.com (dev serves its PayPal simulator here)"`
+	PayPalClientID            string        `env:"PAYPAL_CLIENT_ID" default:"dev-paypal-client-id" help:"PayPal REST app client id; empty disables PayPal"`
+	PayPalClientSecret        string        `env:"PAYPAL_CLIENT_SECRET" default:"dev-paypal-client-secret" secret:"true" help:"PayPal REST app secret (OAuth2 client credentials)"`
 	PaymentTimeout            time.Duration `env:"PAYMENT_TIMEOUT" default:"30m" help:"how long a frozen basket waits for payment before the checkout expires"`
 	FulfillmentRetryLimit     time.Duration `env:"FULFILLMENT_RETRY_LIMIT" default:"1h" help:"how long one enrollment is retried (1 s, x2, at most 5 min apart) before ops are asked"`
 	TrustedProxies            string        `env:"TRUSTED_PROXIES" default:"" help:"comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits of processor callbacks are per client); empty trusts none"`

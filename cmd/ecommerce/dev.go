@@ -15,6 +15,7 @@ import (
 	"github.com/coursecommerce/commerce/payment/cybersource"
 	cybersim "github.com/coursecommerce/commerce/simulators/cybersource"
 	lmssim "github.com/coursecommerce/commerce/simulators/lms"
+	paypalsim "github.com/coursecommerce/commerce/simulators/paypal"
 )
 
 // dev runs everything a newcomer needs in one process: migrations, the demo catalog, the LMS
@@ -60,7 +61,7 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer)
 	defer w.Stop()
 	co := checkouts(cfg, tc, deployment, nil)
 	sweepOrphans(ctx, cfg, store, co, logger)
-	handler, err := newAPIHandler(cfg, store, co, logger)
+	handler, err := newAPIHandler(cfg, store, co, deployment, logger)
 	if err != nil {
 		return err
 	}
@@ -81,9 +82,10 @@ The commerce service is running on %[1]s (Temporal UI: http://127.0.0.1:8233)
                           then post payment_data.payment_form_data to payment_page_url
                           (docs/operations.md shows a one-liner; a browser form works too)
   Your orders:            curl -s -H "Authorization: JWT $TOKEN" %[1]s/api/v2/orders/
-  Simulators:             LMS %[3]s  CyberSource %[4]s  (knobs: POST /__sim/knobs)
+  Simulators:             LMS %[3]s (log in: %[3]s/login)  CyberSource %[4]s  PayPal %[5]s
+                          (knobs: POST /__sim/knobs)
 
-`, cfg.PublicURL, sku, cfg.LMSURL, cfg.CyberSourcePaymentPageURL)
+`, cfg.PublicURL, sku, cfg.LMSURL, cfg.CyberSourcePaymentPageURL, cfg.PayPalAPIURL)
 	return listenAndServe(ctx, cfg, handler, logger)
 }
 
@@ -97,6 +99,8 @@ func startSimulators(cfg config, logger *slog.Logger) (func(), error) {
 		NotifyURL: cfg.PublicURL + "/payment/cybersource/notify/",
 		Logger:    logger.With("simulator", "cybersource"),
 	})
+	pp := paypalsim.New(paypalsim.Config{ClientID: cfg.PayPalClientID, ClientSecret: cfg.PayPalClientSecret,
+		PublicURL: cfg.PayPalAPIURL, Logger: logger.With("simulator", "paypal")})
 	var servers []*http.Server
 	stop := func() {
 		for _, s := range servers {
@@ -108,7 +112,7 @@ func startSimulators(cfg config, logger *slog.Logger) (func(), error) {
 	for _, sim := range []struct {
 		name, rawURL string
 		handler      http.Handler
-	}{{"lms", cfg.LMSURL, lms}, {"cybersource", cfg.CyberSourcePaymentPageURL, cs}} {
+	}{{"lms", cfg.LMSURL, lms}, {"cybersource", cfg.CyberSourcePaymentPageURL, cs}, {"paypal", cfg.PayPalAPIURL, pp}} {
 		u, err := url.Parse(sim.rawURL)
 		if err != nil || u.Host == "" {
 			stop()

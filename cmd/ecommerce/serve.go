@@ -12,6 +12,7 @@ import (
 	"github.com/coursecommerce/commerce/api"
 	"github.com/coursecommerce/commerce/auth"
 	"github.com/coursecommerce/commerce/db"
+	"github.com/coursecommerce/commerce/payment/paypal"
 	"github.com/gin-gonic/gin"
 )
 
@@ -38,7 +39,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	go store.ListenForChanges(ctx, logger)
 	co := checkouts(cfg, tc, deployment, guard)
 	sweepOrphans(ctx, cfg, store, co, logger)
-	handler, err := newAPIHandler(cfg, store, co, logger)
+	handler, err := newAPIHandler(cfg, store, co, deployment, logger)
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	return nil
 }
 
-func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, logger *slog.Logger) (http.Handler, error) {
+func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, deployment string, logger *slog.Logger) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	verifier, err := auth.NewVerifier(cfg.JWTSecretKey, cfg.issuers(), auth.WithJWKSet(cfg.JWTPublicSigningJWKSet))
 	if err != nil {
@@ -63,7 +64,7 @@ func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, logger *slog.L
 		PublicURL: cfg.PublicURL, Checkouts: co, Processors: []api.PaymentProcessor{cs}, CyberSource: cs,
 		CallbackRate: float64(cfg.CallbackRateLimit), CallbackBurst: 2 * cfg.CallbackRateLimit, TrustedProxies: cfg.trustedProxies(),
 		CORSOrigins: cfg.corsOrigins(), CSRFSecretKey: cfg.CSRFSecretKey,
-		PaymentPageURL: cfg.PaymentPageURL, LMSURL: cfg.LMSURL,
+		PaymentPageURL: cfg.PaymentPageURL, LMSURL: cfg.LMSURL, PayPal: paypalProcessor(cfg, store, deployment, logger),
 	}), nil
 }
 
@@ -89,4 +90,23 @@ func listenAndServe(ctx context.Context, cfg config, handler http.Handler, logge
 	}
 	logger.Info("api stopped")
 	return nil
+}
+
+// paypalProcessor is PayPal (Orders v2) with every API exchange recorded in
+// payment_processor_responses, or nil when PAYPAL_CLIENT_ID is empty. PayPal-Request-Ids start
+// with the deployment identity, so two deployments on one PayPal account never share a payment.
+func paypalProcessor(cfg config, store *db.Store, deployment string, logger *slog.Logger) api.HostedProcessor {
+	if cfg.PayPalClientID == "" {
+		return nil
+	}
+	record := func(e paypal.Exchange) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := store.RecordProcessorResponse(ctx, e.ProcessorResponse()); err != nil {
+			logger.Error("cannot record a PayPal exchange", "kind", e.Kind, "paypal_order_id", e.OrderID, "err", err)
+		}
+	}
+	client := paypal.NewClient(paypal.Config{BaseURL: cfg.PayPalAPIURL, ClientID: cfg.PayPalClientID,
+		ClientSecret: cfg.PayPalClientSecret, Record: record})
+	return paypal.Processor{Client: client, RequestIDPrefix: deployment}
 }
