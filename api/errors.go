@@ -30,14 +30,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"detail": "Request body is larger than 1 MiB."})
 		return
 	}
-	var e *commerce.Error
-	if !errors.As(err, &e) {
-		e = &commerce.Error{Code: commerce.EInternal, Message: "Internal server error."}
-	}
-	status, ok := statusFor[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status, e := statusOf(err)
 	if status >= 500 {
 		s.log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	}

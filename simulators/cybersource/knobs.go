@@ -1,11 +1,12 @@
 package cybersource
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // Knobs steer what the simulator does with the next payments. Counters
@@ -159,33 +160,19 @@ func (p knobsPatch) apply(k Knobs) (Knobs, error) {
 	return k, nil
 }
 
-// handleGetKnobs serves GET /__sim/knobs.
-func (s *Simulator) handleGetKnobs(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Knobs().toJSON())
-}
+// knobsJSON returns the current knobs in their wire form, for GET
+// /__sim/knobs.
+func (s *Simulator) knobsJSON() knobsJSON { return s.Knobs().toJSON() }
 
-// handlePostKnobs serves POST /__sim/knobs: a JSON partial update; it
-// answers with the resulting knobs.
-func (s *Simulator) handlePostKnobs(w http.ResponseWriter, r *http.Request) {
-	var patch knobsPatch
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&patch); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "decode knobs: " + err.Error()})
-		return
-	}
-	s.mu.Lock()
-	k, err := patch.apply(s.knobs)
-	if err == nil {
-		s.knobs = k
-	}
-	s.mu.Unlock()
+// applyKnobs applies a partial update posted to /__sim/knobs and returns
+// the resulting knobs.
+func (s *Simulator) applyKnobs(p knobsPatch) (knobsJSON, error) {
+	k, err := simhttp.Update(&s.mu, &s.knobs, p.apply)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		return
+		return knobsJSON{}, err
 	}
 	s.log.Info("cybersource simulator: knobs set", "knobs", k.toJSON())
-	writeJSON(w, http.StatusOK, k.toJSON())
+	return k.toJSON(), nil
 }
 
 // handleReset serves POST /__sim/reset.
@@ -196,17 +183,10 @@ func (s *Simulator) handleReset(w http.ResponseWriter, _ *http.Request) {
 
 // handleReplies serves GET /__sim/replies: every reply sent, oldest first.
 func (s *Simulator) handleReplies(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Replies())
+	simhttp.WriteJSON(w, http.StatusOK, s.Replies())
 }
 
 // handleStats serves GET /__sim/stats: notification delivery counts.
 func (s *Simulator) handleStats(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.NotifyStats())
-}
-
-// writeJSON writes v as a JSON response with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	simhttp.WriteJSON(w, http.StatusOK, s.NotifyStats())
 }

@@ -1,11 +1,12 @@
 package cybersource
 
 import (
-	"bytes"
 	"html/template"
 	"maps"
 	"net/http"
 	"slices"
+
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // Form ids that tell the payment page from the reply page.
@@ -110,7 +111,7 @@ func payPageData(session string, fields map[string]string) payPage {
 
 // writePayPage renders the payment page.
 func writePayPage(w http.ResponseWriter, data payPage) {
-	writeHTML(w, http.StatusOK, payTemplate, data)
+	simhttp.WriteHTML(w, http.StatusOK, payTemplate, data)
 }
 
 // writeReplyPage renders the page that posts reply to action by itself
@@ -120,28 +121,14 @@ func writeReplyPage(w http.ResponseWriter, action string, reply map[string]strin
 	for _, name := range slices.Sorted(maps.Keys(reply)) {
 		data.Fields = append(data.Fields, field{Name: name, Value: reply[name]})
 	}
-	writeHTML(w, http.StatusOK, replyTemplate, data)
+	simhttp.WriteHTML(w, http.StatusOK, replyTemplate, data)
 }
 
 // writeError renders an error page that says what is wrong; the reason is
 // also sent in the X-Simulator-Error header.
 func writeError(w http.ResponseWriter, rej *rejection) {
 	w.Header().Set(errorHeader, rej.message)
-	writeHTML(w, rej.status, errorTemplate, map[string]any{
+	simhttp.WriteHTML(w, rej.status, errorTemplate, map[string]any{
 		"Status": rej.status, "StatusText": http.StatusText(rej.status), "Message": rej.message,
 	})
-}
-
-// writeHTML renders t into a buffer first, so that a template error becomes
-// a 500 instead of a half-written page.
-func writeHTML(w http.ResponseWriter, status int, t *template.Template, data any) {
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
-		http.Error(w, "render page: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	payment "github.com/coursecommerce/commerce/payment/cybersource"
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // DuplicateWindow is how long an (access_key, transaction_uuid) pair is
@@ -85,8 +86,7 @@ func New(cfg Config) *Simulator {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /pay", s.handlePay)
 	s.mux.HandleFunc("POST /pay/confirm", s.handleConfirm)
-	s.mux.HandleFunc("GET /__sim/knobs", s.handleGetKnobs)
-	s.mux.HandleFunc("POST /__sim/knobs", s.handlePostKnobs)
+	simhttp.HandleKnobs(s.mux, s.knobsJSON, s.applyKnobs)
 	s.mux.HandleFunc("POST /__sim/reset", s.handleReset)
 	s.mux.HandleFunc("GET /__sim/replies", s.handleReplies)
 	s.mux.HandleFunc("GET /__sim/stats", s.handleStats)

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // maxRequestBytes caps the size of an enrollment request body.
@@ -76,7 +78,7 @@ func (s *Simulator) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mediaErr unsupportedMediaError
 		if errors.As(err, &mediaErr) {
-			writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"detail": mediaErr.Error()})
+			simhttp.WriteJSON(w, http.StatusUnsupportedMediaType, map[string]string{"detail": mediaErr.Error()})
 			return
 		}
 		s.log(r, slog.LevelWarn, err.Error(), http.StatusBadRequest)
@@ -100,7 +102,7 @@ func (s *Simulator) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log(r, slog.LevelInfo, "enrollment saved", http.StatusOK,
 		"user", e.User, "course_id", e.CourseID, "mode", e.Mode, "is_active", e.IsActive)
-	writeJSON(w, http.StatusOK, toResponse(e))
+	simhttp.WriteJSON(w, http.StatusOK, toResponse(e))
 }
 
 // handleGetEnrollment serves GET /api/enrollment/v1/enrollment/{user},{course_id}.
@@ -121,7 +123,7 @@ func (s *Simulator) handleGetEnrollment(w http.ResponseWriter, r *http.Request) 
 			fmt.Sprintf("no enrollment of user '%s' in course '%s'", user, courseID))
 		return
 	}
-	writeJSON(w, http.StatusOK, toResponse(e))
+	simhttp.WriteJSON(w, http.StatusOK, toResponse(e))
 }
 
 // wait sleeps for the latency knob and reports false, having answered
@@ -156,7 +158,7 @@ func (s *Simulator) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	s.log(r, slog.LevelWarn, detail, http.StatusUnauthorized)
-	writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": detail})
+	simhttp.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": detail})
 	return false
 }
 

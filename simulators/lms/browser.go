@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coursecommerce/commerce/auth"
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // Paths of what edX's payment page (frontend-app-payment) asks of the LMS.
@@ -179,20 +180,20 @@ func (s *Simulator) handleLogout(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) handleLoginRefresh(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.session(r)
 	if !ok {
-		writeJSON(w, http.StatusUnauthorized, "Unauthorized")
+		simhttp.WriteJSON(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
 	if s.jwtSecret == "" {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "the simulator cannot sign JWTs (no lms.WithJWT)"})
+		simhttp.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": "the simulator cannot sign JWTs (no lms.WithJWT)"})
 		return
 	}
 	if err := s.setJWTCookies(w, a); err != nil {
 		s.log(r, slog.LevelError, err.Error(), http.StatusInternalServerError)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "could not sign the JWT"})
+		simhttp.WriteJSON(w, http.StatusInternalServerError, map[string]string{"detail": "could not sign the JWT"})
 		return
 	}
 	expires := time.Now().Add(TokenLifetime).UTC()
-	writeJSON(w, http.StatusOK, map[string]any{
+	simhttp.WriteJSON(w, http.StatusOK, map[string]any{
 		"success": true, "user_id": auth.DevUserID(a.Username),
 		"expires": expires.Format(time.RFC3339), "expires_epoch_seconds": expires.Unix(),
 	})
@@ -216,24 +217,24 @@ type accountResponse struct {
 func (s *Simulator) handleAccount(w http.ResponseWriter, r *http.Request) {
 	me, ok := s.session(r)
 	if !ok {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Authentication credentials were not provided."})
+		simhttp.WriteJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Authentication credentials were not provided."})
 		return
 	}
 	username := r.PathValue("username")
 	a := me
 	if username != me.Username {
 		if !validUsername.MatchString(username) {
-			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
+			simhttp.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
 			return
 		}
 		a = accountFor(username, false)
 	}
-	writeJSON(w, http.StatusOK, accountResponse{Username: a.Username, Name: a.Name, Email: a.Email})
+	simhttp.WriteJSON(w, http.StatusOK, accountResponse{Username: a.Username, Name: a.Name, Email: a.Email})
 }
 
 // handleDiscount serves GET /api/discounts/course/{course_key}: no discount, no discount JWT.
 func (s *Simulator) handleDiscount(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"discount_applicable": false, "jwt": nil})
+	simhttp.WriteJSON(w, http.StatusOK, map[string]any{"discount_applicable": false, "jwt": nil})
 }
 
 // session returns the account logged in by the request's session cookie.

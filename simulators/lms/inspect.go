@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"net/http"
 	"slices"
+
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // Enrollments returns every enrollment, active or not, sorted by user and
@@ -81,5 +83,5 @@ func (s *Simulator) handleState(w http.ResponseWriter, _ *http.Request) {
 	slices.SortFunc(state.Enrollments, func(a, b enrollmentJSON) int {
 		return cmp.Or(cmp.Compare(a.User, b.User), cmp.Compare(a.CourseDetails.CourseID, b.CourseDetails.CourseID))
 	})
-	writeJSON(w, http.StatusOK, state)
+	simhttp.WriteJSON(w, http.StatusOK, state)
 }

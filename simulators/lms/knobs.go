@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // Knobs are the failures the simulator injects into the enrollment API.
@@ -134,7 +136,7 @@ func (j knobsJSON) applyTo(k Knobs) (Knobs, error) {
 
 // handleGetKnobs serves GET /__sim/knobs.
 func (s *Simulator) handleGetKnobs(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, toKnobsJSON(s.Knobs()))
+	simhttp.WriteJSON(w, http.StatusOK, toKnobsJSON(s.Knobs()))
 }
 
 // handleSetKnobs serves POST /__sim/knobs: it changes the knobs named in the
@@ -145,17 +147,12 @@ func (s *Simulator) handleSetKnobs(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusBadRequest, fmt.Sprintf("malformed JSON: %v", err))
 		return
 	}
-	s.mu.Lock()
-	k, err := j.applyTo(s.knobs)
-	if err == nil {
-		s.knobs = k
-	}
-	s.mu.Unlock()
+	k, err := simhttp.Update(&s.mu, &s.knobs, j.applyTo)
 	if err != nil {
 		writeMessage(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, toKnobsJSON(k))
+	simhttp.WriteJSON(w, http.StatusOK, toKnobsJSON(k))
 }
 
 // handleReset serves POST /__sim/reset.

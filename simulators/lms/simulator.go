@@ -1,11 +1,12 @@
 package lms
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // Paths served by a Simulator.
@@ -119,15 +120,8 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// writeJSON answers with status and v encoded as JSON.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // writeMessage answers with status and {"message": msg}, as the LMS does for
 // enrollment errors.
 func writeMessage(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"message": msg})
+	simhttp.WriteJSON(w, status, map[string]string{"message": msg})
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // Actions posted by the approval page buttons.
@@ -63,7 +65,7 @@ func (s *Simulator) handleCheckoutPage(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		if err := r.ParseForm(); err != nil {
-			writePage(w, http.StatusBadRequest, errorTemplate, pageError{"Bad request", "cannot parse form: " + err.Error()})
+			simhttp.WriteHTML(w, http.StatusBadRequest, errorTemplate, pageError{"Bad request", "cannot parse form: " + err.Error()})
 			return
 		}
 		action = r.PostForm.Get("action")
@@ -81,11 +83,11 @@ func (s *Simulator) handleCheckoutPage(w http.ResponseWriter, r *http.Request) {
 	case ActionCancel:
 		target, err = s.Cancel(id)
 	default:
-		writePage(w, http.StatusBadRequest, errorTemplate, pageError{"Bad request", fmt.Sprintf("action %q is not approve or cancel", action)})
+		simhttp.WriteHTML(w, http.StatusBadRequest, errorTemplate, pageError{"Bad request", fmt.Sprintf("action %q is not approve or cancel", action)})
 		return
 	}
 	if err != nil {
-		writePage(w, pageStatus(err), errorTemplate, pageError{"Cannot " + action, err.Error()})
+		simhttp.WriteHTML(w, pageStatus(err), errorTemplate, pageError{"Cannot " + action, err.Error()})
 		return
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
@@ -101,10 +103,10 @@ func (s *Simulator) showApprovalPage(w http.ResponseWriter, id string) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		writePage(w, http.StatusNotFound, errorTemplate, pageError{"Unknown order", fmt.Sprintf("No order has token %q.", id)})
+		simhttp.WriteHTML(w, http.StatusNotFound, errorTemplate, pageError{"Unknown order", fmt.Sprintf("No order has token %q.", id)})
 		return
 	}
-	writePage(w, http.StatusOK, approvalTemplate, page)
+	simhttp.WriteHTML(w, http.StatusOK, approvalTemplate, page)
 }
 
 // handleSimApprove serves POST /__sim/approve?token=<order id>: Approve without a browser. It

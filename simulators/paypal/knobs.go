@@ -1,11 +1,12 @@
 package paypal
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // Knobs steer what the simulator does next. Counters ("...Next") are decremented each time
@@ -152,33 +153,17 @@ func (p knobsPatch) apply(k Knobs) (Knobs, error) {
 	return k, nil
 }
 
-// handleGetKnobs serves GET /__sim/knobs.
-func (s *Simulator) handleGetKnobs(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Knobs().toJSON())
-}
+// knobsJSON returns the current knobs in their wire form, for GET /__sim/knobs.
+func (s *Simulator) knobsJSON() knobsJSON { return s.Knobs().toJSON() }
 
-// handlePostKnobs serves POST /__sim/knobs: a JSON partial update; it answers with the
-// resulting knobs.
-func (s *Simulator) handlePostKnobs(w http.ResponseWriter, r *http.Request) {
-	var patch knobsPatch
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&patch); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "decode knobs: " + err.Error()})
-		return
-	}
-	s.mu.Lock()
-	k, err := patch.apply(s.knobs)
-	if err == nil {
-		s.knobs = k
-	}
-	s.mu.Unlock()
+// applyKnobs applies a partial update posted to /__sim/knobs and returns the resulting knobs.
+func (s *Simulator) applyKnobs(p knobsPatch) (knobsJSON, error) {
+	k, err := simhttp.Update(&s.mu, &s.knobs, p.apply)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		return
+		return knobsJSON{}, err
 	}
 	s.log.Info("paypal simulator: knobs set", "knobs", k.toJSON())
-	writeJSON(w, http.StatusOK, k.toJSON())
+	return k.toJSON(), nil
 }
 
 // handleReset serves POST /__sim/reset.

@@ -1,9 +1,7 @@
 package paypal
 
 import (
-	"bytes"
 	"html/template"
-	"net/http"
 )
 
 // Form id of the approval page's buttons.
@@ -73,17 +71,3 @@ var errorTemplate = template.Must(template.New("error").Parse(`<!doctype html>
 <p id="reason">{{.Message}}</p>
 </body></html>
 `))
-
-// writePage renders t into a buffer first, so that a template error becomes a 500 instead of
-// a half-written page.
-func writePage(w http.ResponseWriter, status int, t *template.Template, data any) {
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
-		http.Error(w, "render page: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
 // DefaultTokenTTL is the lifetime of an access token when Config.TokenTTL is zero (PayPal's
@@ -123,8 +125,7 @@ func New(cfg Config) *Simulator {
 	s.mux.HandleFunc("GET /checkoutnow", s.observe(s.handleCheckoutPage))
 	s.mux.HandleFunc("POST /checkoutnow", s.observe(s.handleCheckoutPage))
 	s.mux.HandleFunc("POST /__sim/approve", s.handleSimApprove)
-	s.mux.HandleFunc("GET /__sim/knobs", s.handleGetKnobs)
-	s.mux.HandleFunc("POST /__sim/knobs", s.handlePostKnobs)
+	simhttp.HandleKnobs(s.mux, s.knobsJSON, s.applyKnobs)
 	s.mux.HandleFunc("POST /__sim/reset", s.handleReset)
 	s.mux.HandleFunc("POST /__sim/revoke-tokens", s.handleRevokeTokens)
 	s.mux.HandleFunc("GET /__sim/state", s.handleState)
