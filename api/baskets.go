@@ -10,6 +10,16 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// BasketStore is what the handlers of baskets.go need from the store: baskets and their pricing; *db.Store implements it.
+type BasketStore interface {
+	ReplaceOpenBasket(ctx context.Context, ownerID int64, items []commerce.BasketItem) (commerce.Basket, error)
+	Basket(ctx context.Context, id int64) (commerce.Basket, error)
+	OpenBasket(ctx context.Context, ownerID int64) (commerce.Basket, error)
+	PurchasedProducts(ctx context.Context, userID int64, productIDs []int64) (map[int64]bool, error)
+	Price(ctx context.Context, req commerce.PricingRequest) (commerce.Pricing, error)
+	FillOfferUsage(ctx context.Context, offers []commerce.Offer, userID int64) error
+}
+
 // basketCreateRequest is the body of POST /api/v2/baskets/.
 type basketCreateRequest struct {
 	Products             []basketProduct `json:"products"`

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,19 @@ import (
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/gin-gonic/gin"
 )
+
+// CatalogStore is what the handlers of catalog.go need from the store: courses, products and stock records; *db.Store implements it.
+type CatalogStore interface {
+	PublishCourse(ctx context.Context, partner string, pub commerce.Publication, create bool) (commerce.Course, error)
+	Course(ctx context.Context, id string, withProducts bool) (commerce.Course, error)
+	Courses(ctx context.Context, page commerce.Page, withProducts bool) ([]commerce.Course, int64, error)
+	Products(ctx context.Context, f commerce.ProductFilter, page commerce.Page) ([]commerce.Product, int64, error)
+	Product(ctx context.Context, id int64) (commerce.Product, error)
+	ProductsBySKU(ctx context.Context, skus []string) (map[string]commerce.Product, error)
+	StockRecordBySKU(ctx context.Context, sku string) (commerce.Product, error)
+	UpdatePrice(ctx context.Context, sku string, price commerce.StockRecord) (commerce.StockRecord, error)
+	CachedProductsBySKU(ctx context.Context, skus []string) (map[string]commerce.Product, error)
+}
 
 // attributeValue is one {name, value} attribute of a product, as edX's API spells it.
 type attributeValue struct {

@@ -12,6 +12,15 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// CheckoutStore is what the handlers of checkout.go need from the store: frozen baskets on their way to an order; *db.Store implements it.
+type CheckoutStore interface {
+	FreezeBasket(ctx context.Context, basketID int64, owner commerce.User, partner, processor string,
+		build func(commerce.Checkout) (commerce.PaymentData, error)) (commerce.Checkout, commerce.PaymentData, bool, error)
+	CheckoutStatus(ctx context.Context, number string) (commerce.CheckoutStatus, error)
+	CheckoutByOrderNumber(ctx context.Context, number string) (commerce.Checkout, commerce.PaymentData, error)
+	MarkWorkflowStarted(ctx context.Context, number string) error
+}
+
 // checkoutRequest is the body of POST /api/v2/checkout/.
 type checkoutRequest struct {
 	BasketID         json.Number `json:"basket_id"`

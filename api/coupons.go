@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"math"
@@ -13,6 +14,15 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/shopspring/decimal"
 )
+
+// CouponStore is what the handlers of coupons.go need from the store: coupons; *db.Store implements it.
+type CouponStore interface {
+	CreateCoupon(ctx context.Context, partner string, spec commerce.CouponSpec) (commerce.Coupon, error)
+	Coupon(ctx context.Context, id int64) (commerce.Coupon, error)
+	Coupons(ctx context.Context, page commerce.Page) ([]commerce.Coupon, int64, error)
+	UpdateCoupon(ctx context.Context, id int64, u commerce.CouponChanges) (commerce.Coupon, error)
+	DeleteCoupon(ctx context.Context, id int64) error
+}
 
 // couponRequest is the body of POST and PUT /api/v2/coupons/.
 type couponRequest struct {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,6 +11,12 @@ import (
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/gin-gonic/gin"
 )
+
+// UserStore is what the handlers of middleware.go need from the store: the users mirrored from the LMS (authentication); *db.Store implements it.
+type UserStore interface {
+	UpsertUser(ctx context.Context, c commerce.UserClaims) (commerce.User, error)
+	UserByUsername(ctx context.Context, username string) (commerce.User, error)
+}
 
 const userKey = "commerce.user"
 

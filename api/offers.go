@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -10,6 +11,14 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/shopspring/decimal"
 )
+
+// OfferStore is what the handlers of offers.go need from the store: site offers; *db.Store implements it.
+type OfferStore interface {
+	CreateOffer(ctx context.Context, o commerce.Offer) (commerce.Offer, error)
+	UpdateOffer(ctx context.Context, o commerce.Offer) (commerce.Offer, error)
+	Offer(ctx context.Context, id int64) (commerce.Offer, error)
+	SiteOffers(ctx context.Context, page commerce.Page) ([]commerce.Offer, int64, error)
+}
 
 // offerRequest is the body of POST /api/v2/offers/ and PUT /api/v2/offers/{id}/ (site offers).
 type offerRequest struct {

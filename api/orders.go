@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/csv"
 	"net/http"
 	"slices"
@@ -9,6 +10,12 @@ import (
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/gin-gonic/gin"
 )
+
+// OrderStore is what the handlers of orders.go need from the store: orders; *db.Store implements it.
+type OrderStore interface {
+	Order(ctx context.Context, number string) (commerce.Order, error)
+	OrdersOfUser(ctx context.Context, userID int64, page commerce.Page) ([]commerce.Order, int64, error)
+}
 
 // orderLineResponse is an order line as edX serialises it.
 type orderLineResponse struct {

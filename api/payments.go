@@ -11,6 +11,12 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// PaymentStore is what the handlers of payments.go need from the store: processor messages and recorded payments; *db.Store implements it.
+type PaymentStore interface {
+	RecordProcessorResponse(ctx context.Context, r commerce.ProcessorResponse) (int64, error)
+	PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error)
+}
+
 const cybersourceName = "cybersource"
 
 // cybersourceNotify receives CyberSource's server-to-server reply (200 once recorded).

@@ -11,55 +11,20 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Store is what the API needs from the store; *db.Store implements it. Methods return
-// commerce errors (ErrNotFound, field errors) that the error table turns into statuses.
+// Store is what the API needs from the store, one interface per resource (each declared beside
+// its handlers); *db.Store implements it. Methods return commerce errors (ErrNotFound, field
+// errors) that the error table turns into statuses.
 type Store interface {
 	Ping(ctx context.Context) error
-	UpsertUser(ctx context.Context, c commerce.UserClaims) (commerce.User, error)
-	UserByUsername(ctx context.Context, username string) (commerce.User, error)
-	PublishCourse(ctx context.Context, partner string, pub commerce.Publication, create bool) (commerce.Course, error)
-	Course(ctx context.Context, id string, withProducts bool) (commerce.Course, error)
-	Courses(ctx context.Context, page commerce.Page, withProducts bool) ([]commerce.Course, int64, error)
-	Products(ctx context.Context, f commerce.ProductFilter, page commerce.Page) ([]commerce.Product, int64, error)
-	Product(ctx context.Context, id int64) (commerce.Product, error)
-	ProductsBySKU(ctx context.Context, skus []string) (map[string]commerce.Product, error)
-	StockRecordBySKU(ctx context.Context, sku string) (commerce.Product, error)
-	UpdatePrice(ctx context.Context, sku string, price commerce.StockRecord) (commerce.StockRecord, error)
-	ReplaceOpenBasket(ctx context.Context, ownerID int64, items []commerce.BasketItem) (commerce.Basket, error)
-	Basket(ctx context.Context, id int64) (commerce.Basket, error)
-	OpenBasket(ctx context.Context, ownerID int64) (commerce.Basket, error)
-	PurchasedProducts(ctx context.Context, userID int64, productIDs []int64) (map[int64]bool, error)
-	FreezeBasket(ctx context.Context, basketID int64, owner commerce.User, partner, processor string,
-		build func(commerce.Checkout) (commerce.PaymentData, error)) (commerce.Checkout, commerce.PaymentData, bool, error)
-	CheckoutStatus(ctx context.Context, number string) (commerce.CheckoutStatus, error)
-	CheckoutByOrderNumber(ctx context.Context, number string) (commerce.Checkout, commerce.PaymentData, error)
-	RecordProcessorResponse(ctx context.Context, r commerce.ProcessorResponse) (int64, error)
-	PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error)
-	MarkWorkflowStarted(ctx context.Context, number string) error
-	Order(ctx context.Context, number string) (commerce.Order, error)
-	OrdersOfUser(ctx context.Context, userID int64, page commerce.Page) ([]commerce.Order, int64, error)
-
-	CachedProductsBySKU(ctx context.Context, skus []string) (map[string]commerce.Product, error)
-	Price(ctx context.Context, req commerce.PricingRequest) (commerce.Pricing, error)
-	FillOfferUsage(ctx context.Context, offers []commerce.Offer, userID int64) error
-	VoucherByCode(ctx context.Context, code string) (commerce.Voucher, error)
-	CachedVoucherByCode(ctx context.Context, code string) (commerce.Voucher, error)
-	VoucherUses(ctx context.Context, voucherID, userID, basketID int64) (commerce.VoucherUses, error)
-	CachedVoucherUses(ctx context.Context, voucherID, userID int64) (commerce.VoucherUses, error)
-	Vouchers(ctx context.Context, code string, page commerce.Page) ([]commerce.Voucher, int64, error)
-	SetBasketVoucher(ctx context.Context, basketID, voucherID int64) error
-	RemoveBasketVoucher(ctx context.Context, basketID, voucherID int64) error
-	BasketVoucher(ctx context.Context, basketID int64) (*commerce.Voucher, error)
-	ProductsInRange(ctx context.Context, r commerce.Range, limit int) ([]commerce.Product, error)
-	CreateCoupon(ctx context.Context, partner string, spec commerce.CouponSpec) (commerce.Coupon, error)
-	Coupon(ctx context.Context, id int64) (commerce.Coupon, error)
-	Coupons(ctx context.Context, page commerce.Page) ([]commerce.Coupon, int64, error)
-	UpdateCoupon(ctx context.Context, id int64, u commerce.CouponChanges) (commerce.Coupon, error)
-	DeleteCoupon(ctx context.Context, id int64) error
-	CreateOffer(ctx context.Context, o commerce.Offer) (commerce.Offer, error)
-	UpdateOffer(ctx context.Context, o commerce.Offer) (commerce.Offer, error)
-	Offer(ctx context.Context, id int64) (commerce.Offer, error)
-	SiteOffers(ctx context.Context, page commerce.Page) ([]commerce.Offer, int64, error)
+	UserStore
+	CatalogStore
+	BasketStore
+	CheckoutStore
+	PaymentStore
+	OrderStore
+	VoucherStore
+	CouponStore
+	OfferStore
 }
 
 // Checkouts starts and signals checkout workflows; *workflows.Checkouts implements it. Errors

@@ -13,6 +13,19 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// VoucherStore is what the handlers of vouchers.go need from the store: vouchers and the codes on baskets; *db.Store implements it.
+type VoucherStore interface {
+	VoucherByCode(ctx context.Context, code string) (commerce.Voucher, error)
+	CachedVoucherByCode(ctx context.Context, code string) (commerce.Voucher, error)
+	VoucherUses(ctx context.Context, voucherID, userID, basketID int64) (commerce.VoucherUses, error)
+	CachedVoucherUses(ctx context.Context, voucherID, userID int64) (commerce.VoucherUses, error)
+	Vouchers(ctx context.Context, code string, page commerce.Page) ([]commerce.Voucher, int64, error)
+	SetBasketVoucher(ctx context.Context, basketID, voucherID int64) error
+	RemoveBasketVoucher(ctx context.Context, basketID, voucherID int64) error
+	BasketVoucher(ctx context.Context, basketID int64) (*commerce.Voucher, error)
+	ProductsInRange(ctx context.Context, r commerce.Range, limit int) ([]commerce.Product, error)
+}
+
 // voucherRequest is the body of POST /api/v2/baskets/{id}/vouchers/.
 type voucherRequest struct {
 	Code *string `json:"code"`
