@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"github.com/coursecommerce/commerce/auth"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/coursecommerce/commerce/db/dbtest"
 	"github.com/stretchr/testify/require"
@@ -85,4 +89,29 @@ func TestBasketAddWithoutAPaymentPageShowsTheBasket(t *testing.T) {
 	requirePage(t, rec, http.StatusOK, body, "No payment page is configured")
 	require.Contains(t, body, "with verified certificate</td><td>1</td><td>12.50 USD</td>")
 	require.Contains(t, body, "12.50 USD")
+}
+
+// A learner arriving from an LMS link with expired JWT cookies is sent to the LMS login (which
+// refreshes them) rather than getting a JSON 401; an API call with them is still 401.
+func TestExpiredCookiesOnANavigationGoToTheLogin(t *testing.T) {
+	t.Parallel()
+	k := newShopKit(t, testPaymentPage)
+	a := k.course(t, "Expired", "49.00")
+	tok, err := auth.Mint(testSecret, auth.TokenOptions{Username: dbtest.Unique("stale-"), Issuer: testIssuer,
+		Now: time.Now().Add(-2 * time.Hour), TTL: time.Hour})
+	require.NoError(t, err)
+	i := strings.LastIndexByte(tok, '.')
+	send := func(accept string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", basketAddPath("", a.sku), nil)
+		req.Header.Set("Accept", accept)
+		req.AddCookie(&http.Cookie{Name: "edx-jwt-cookie-header-payload", Value: tok[:i]})
+		req.AddCookie(&http.Cookie{Name: "edx-jwt-cookie-signature", Value: tok[i+1:]})
+		rec := httptest.NewRecorder()
+		k.handler.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := send("text/html,application/xhtml+xml,*/*;q=0.8")
+	require.Equal(t, http.StatusFound, rec.Code, rec.Body.String())
+	require.True(t, strings.HasPrefix(rec.Header().Get("Location"), testLMS+"/login?next="), rec.Header().Get("Location"))
+	require.Equal(t, http.StatusUnauthorized, send("application/json").Code)
 }

@@ -21,11 +21,11 @@ import (
 // (see requestToken) and are not checked.
 //
 // A token is 32 random bytes (crypto/rand) and their HMAC-SHA256 under the service's CSRF key,
-// so only this service can make one: a cookie planted by a sibling subdomain with a value of
-// its choosing is refused even when the header repeats it. (What keeps another origin from
-// sending the header at all is CORS: a custom header needs a preflight the service only grants
-// to CORS_ORIGINS.) The token is not bound to the user, because the page may fetch it before it
-// has logged in and keeps it for its lifetime.
+// so only this service can make one: a value of a sibling subdomain's own choosing is refused.
+// That is not the main defence: anyone can fetch a valid token from the token endpoint, and the
+// token is not bound to the user (the page may fetch it before it logs in). What keeps another
+// origin from sending the header at all is CORS: a custom header needs a preflight the service
+// only grants to CORS_ORIGINS.
 const (
 	// CSRFTokenPath serves {"csrfToken": "..."} and sets the cookie.
 	CSRFTokenPath = "/csrf/api/v1/token"

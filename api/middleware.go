@@ -117,6 +117,13 @@ func (s *Server) authenticate(c *gin.Context) {
 		return
 	}
 	claims, err := s.tokens.Verify(token)
+	if err != nil && from == cookieCredential && isNavigation(c.Request) {
+		// An expired or stale cookie on a page the learner navigates to (a link from the LMS,
+		// which cannot refresh cookies first): treat as logged out, so the page sends the learner
+		// to the LMS login with next, instead of a JSON 401 dead end.
+		c.Next()
+		return
+	}
 	if err != nil {
 		msg := err.Error()
 		if i := strings.Index(msg, ": "); i >= 0 {
@@ -173,4 +180,10 @@ func requireStaff(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// isNavigation reports whether a request is a browser navigation to a page: a GET or HEAD that
+// accepts HTML. Such a request cannot add headers or refresh cookies first.
+func isNavigation(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html")
 }

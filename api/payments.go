@@ -13,6 +13,7 @@ import (
 
 // PaymentStore is what the handlers of payments.go need from the store: processor messages and recorded payments; *db.Store implements it.
 type PaymentStore interface {
+	OrderNumberOfPayment(ctx context.Context, processor, paymentID string) (string, error)
 	RecordProcessorResponse(ctx context.Context, r commerce.ProcessorResponse) (int64, error)
 	PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error)
 }
@@ -139,11 +140,26 @@ func (s *Server) receipt(c *gin.Context) {
 	s.showOrder(c, user, number)
 }
 
-// cancelPage tells a learner whose payment did not go through that the basket is back.
+// cancelTexts are what the cancel page says for each outcome; the outcome in the URL only picks
+// one of these fixed texts.
+var cancelTexts = map[string]page{
+	string(commerce.PaymentReview): {Title: "Your payment is being reviewed",
+		Body: "The payment service is reviewing your payment. Your order is completed as soon as it is confirmed; you will not be charged twice."},
+	string(commerce.PaymentDeclined): {Title: "Payment declined",
+		Body: "Your payment was declined. Nothing was charged; your basket has been restored so you can try again."},
+	string(commerce.PaymentCancelled): {Title: "Payment cancelled",
+		Body: "You cancelled the payment. Nothing was charged; your basket has been restored so you can try again."},
+}
+
+// cancelPage tells a learner whose payment did not go through what happened.
 func (s *Server) cancelPage(c *gin.Context) {
+	p, ok := cancelTexts[c.Query("outcome")]
+	if !ok {
+		p = page{Title: "Payment not completed",
+			Body: "Your payment was not completed. If nothing was charged, your basket has been restored so you can try again."}
+	}
+	p.OrderNumber = c.Query("order_number")
 	c.Status(http.StatusOK)
 	c.Header("Content-Type", "text/html; charset=utf-8")
-	_ = pageTemplate.Execute(c.Writer, page{Title: "Payment not completed",
-		Body:        "Your payment was not completed (" + c.Query("outcome") + "). Nothing was charged; your basket has been restored so you can try again.",
-		OrderNumber: c.Query("order_number")})
+	_ = pageTemplate.Execute(c.Writer, p)
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,8 +21,9 @@ type HostedProcessor interface {
 	// CreatePayment creates (idempotently, keyed by the order number) the processor's payment of
 	// a checkout and returns where to send the buyer.
 	CreatePayment(ctx context.Context, c commerce.Checkout, returnURL, cancelURL string) (commerce.PaymentData, error)
-	// OrderNumberOf returns the order number the processor's payment was created for.
-	OrderNumberOf(ctx context.Context, paymentID string) (string, error)
+	// LookUp asks the processor which order number its payment was created for, and whether
+	// the payment is still open (not approved, nothing taken), so that it may be cancelled.
+	LookUp(ctx context.Context, paymentID string) (orderNumber string, open bool, err error)
 	// CompleteAll captures the approved payment (idempotently) and returns one notification per
 	// capture that took money (more than one: paid twice), or the outcome when nothing was.
 	CompleteAll(ctx context.Context, paymentID string, c commerce.Checkout) ([]commerce.PaymentNotification, error)
@@ -65,6 +65,11 @@ func (s *Server) paypalExecute(c *gin.Context) {
 		return
 	}
 	notes, err := s.paypal.CompleteAll(ctx, id, co)
+	if commerce.ErrorCodeOf(err) == commerce.EInvalid {
+		// Not approved, or unknown to PayPal: reloading cannot help.
+		s.failPage(c, err)
+		return
+	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "paypal payment not completed", "paypal_order_id", id, "order_number", co.OrderNumber, "err", err)
 		s.failPage(c, commerce.UserError(commerce.EUnavailable, "The PayPal payment could not be completed yet.",
@@ -90,11 +95,26 @@ func (s *Server) paypalExecute(c *gin.Context) {
 }
 
 // paypalCancel is PayPal's cancel URL: the buyer left PayPal without paying. The checkout ends
-// (the workflow gives the learner an open basket again) unless PayPal says the order was paid.
+// (the workflow gives the learner an open basket again) only if PayPal says its order is still
+// open: an approved or paid order is completed instead, so a cancel link can never drop money.
 func (s *Server) paypalCancel(c *gin.Context) {
 	ctx := c.Request.Context()
 	id, co, responseID, ok := s.paypalReturn(c, "cancel")
 	if !ok {
+		return
+	}
+	invoice, open, err := s.paypal.LookUp(ctx, id)
+	if err == nil && invoice != co.OrderNumber {
+		err = fmt.Errorf("paypal order %s is for %q, recorded for %s", id, invoice, co.OrderNumber)
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "paypal order not read", "paypal_order_id", id, "err", err)
+		s.failPage(c, commerce.UserError(commerce.EUnavailable, "PayPal did not answer.",
+			"We could not reach PayPal; please reload this page in a moment."))
+		return
+	}
+	if !open {
+		s.paypalExecute(c)
 		return
 	}
 	n := commerce.PaymentNotification{Processor: paypalName, TransactionID: id, OrderNumber: co.OrderNumber,
@@ -107,7 +127,9 @@ func (s *Server) paypalCancel(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, s.cancelURL(co.OrderNumber, commerce.PaymentCancelled))
 }
 
-// paypalReturn records a buyer's return from PayPal, then finds its checkout from PayPal's
+// paypalReturn records a buyer's return from PayPal (its ids only, bounded), then finds its
+// checkout: from the answers PayPal gave to our own order creation (so an id we never created
+// costs no call to PayPal and is throttled like any refused message), confirmed by PayPal's
 // order. It answers the request itself and returns false when it cannot go on.
 func (s *Server) paypalReturn(c *gin.Context, kind string) (string, commerce.Checkout, int64, bool) {
 	ctx := c.Request.Context()
@@ -123,32 +145,31 @@ func (s *Server) paypalReturn(c *gin.Context, kind string) (string, commerce.Che
 		s.failPage(c, commerce.FieldError("token", "A PayPal order id is required."))
 		return "", commerce.Checkout{}, 0, false
 	}
-	query := map[string]string{}
-	for k, v := range c.Request.URL.Query() {
-		if len(v) > 0 {
-			query[clip(printable(k), refusedKeyBytes)] = clip(printable(v[0]), refusedKeyBytes)
+	number, err := s.store.OrderNumberOfPayment(ctx, paypalName, id)
+	if commerce.ErrorCodeOf(err) == commerce.ENotFound {
+		if !s.throttled(c, s.refusedBudget) {
+			s.failPage(c, commerce.UserError(commerce.EInvalid, "Unknown PayPal order "+id+".",
+				"We could not find this PayPal payment. If you were charged, contact support with this reference: "+id+"."))
+		}
+		return "", commerce.Checkout{}, 0, false
+	}
+	if err != nil {
+		s.fail(c, err)
+		return "", commerce.Checkout{}, 0, false
+	}
+	query := map[string]string{"token": id}
+	for _, k := range []string{"PayerID", "paymentId"} {
+		if v := c.Query(k); v != "" {
+			query[k] = clip(printable(v), refusedKeyBytes)
 		}
 	}
 	responseID, err := s.store.RecordProcessorResponse(ctx, commerce.ProcessorResponse{
-		Processor: paypalName, TransactionID: id, Kind: kind, Body: query})
+		Processor: paypalName, TransactionID: id, OrderNumber: number, Kind: kind, Body: query})
 	if err != nil {
 		s.fail(c, fmt.Errorf("%w: record paypal %s: %w", commerce.ErrUnavailable, kind, err))
 		return "", commerce.Checkout{}, 0, false
 	}
-	number, err := s.paypal.OrderNumberOf(ctx, id)
-	if err != nil {
-		s.log.WarnContext(ctx, "paypal return for an order PayPal does not give", "paypal_order_id", id, "err", err)
-		s.failPage(c, commerce.UserError(commerce.EInvalid, "Unknown PayPal order "+id+".",
-			"We could not find this PayPal payment. If you were charged, contact support with this reference: "+id+"."))
-		return "", commerce.Checkout{}, 0, false
-	}
 	co, _, err := s.store.CheckoutByOrderNumber(ctx, number)
-	if errors.Is(err, commerce.ErrNotFound) || commerce.ErrorCodeOf(err) == commerce.ENotFound {
-		s.log.ErrorContext(ctx, "paypal order for an unknown checkout", "paypal_order_id", id, "invoice_id", number)
-		s.failPage(c, commerce.UserError(commerce.EInvalid, "PayPal order "+id+" is not for a checkout of this service.",
-			"We could not find the basket of this PayPal payment. If you were charged, contact support with this reference: "+id+"."))
-		return "", commerce.Checkout{}, 0, false
-	}
 	if err != nil {
 		s.fail(c, err)
 		return "", commerce.Checkout{}, 0, false

@@ -580,3 +580,13 @@ func orderLineFromRow(l dbgen.OrderLine) commerce.OrderLine {
 	}
 	return out
 }
+
+// OrderNumberOfPayment returns the order number a processor's payment id (e.g. a PayPal order)
+// was created for, from the processor's recorded answers to our calls, or commerce.ErrNotFound.
+func (s *Store) OrderNumberOfPayment(ctx context.Context, processor, paymentID string) (string, error) {
+	n, err := s.q.OrderNumberOfPayment(ctx, s.pool, dbgen.OrderNumberOfPaymentParams{ProcessorName: processor, TransactionID: &paymentID})
+	if err != nil {
+		return "", interpretError(fmt.Errorf("order number of %s payment %s: %w", processor, paymentID, err))
+	}
+	return n, nil
+}

@@ -175,8 +175,9 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	t.Cleanup(ppSrv.Close)
 	s.ppURL = ppSrv.URL
 	paypalProc := paypal.Processor{Client: paypal.NewClient(paypal.Config{BaseURL: s.ppURL, ClientID: "e2e-paypal-id",
-		ClientSecret: "e2e-paypal-secret", Record: func(e paypal.Exchange) {
-			_, _ = s.store.RecordProcessorResponse(context.Background(), e.ProcessorResponse())
+		ClientSecret: "e2e-paypal-secret", Record: func(e paypal.Exchange) error {
+			_, err := s.store.RecordProcessorResponse(context.Background(), e.ProcessorResponse())
+			return err
 		}}), RequestIDPrefix: s.deployment, Backoff: 50 * time.Millisecond}
 
 	verifier, err := auth.NewVerifier(jwtSecret, []string{jwtIssuer})

@@ -180,3 +180,46 @@ func TestFreeCheckoutByNavigation(t *testing.T) {
 	require.True(t, ok)
 	require.Contains(t, s.browserPage("free-nav", resp.Header.Get("Location")), "Complete")
 }
+
+// A cancel link can never drop money (review of issue 8): after the buyer approved, the cancel
+// return completes the payment instead of ending the checkout; with a capture PENDING at PayPal
+// the checkout keeps waiting for ops and the basket is not given back.
+func TestPayPalCancelAfterApprovalNeverDropsThePayment(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, stackOptions{})
+
+	t.Run("Approved", func(t *testing.T) {
+		_, sku := s.publishSeat("29.00")
+		basketID, out := s.checkoutWith("cancel-after-approve", "paypal", sku)
+		id := paypalToken(t, out["payment_page_url"].(string))
+		number := commerce.OrderNumber(s.partner, basketID)
+		_, err := s.pp.Approve(id)
+		require.NoError(t, err)
+		cancel, err := s.pp.Cancel(id)
+		require.NoError(t, err)
+		resp := browserGet(t, cancel)
+		require.Equal(t, s.apiURL+"/checkout/receipt/?order_number="+number, resp.Header.Get("Location"))
+		s.waitForOrder("cancel-after-approve", number, "Complete")
+		require.Len(t, s.pp.Captures(), 1)
+		st := s.status(number)
+		require.Zero(t, st.NewBasketID, "no basket given back")
+	})
+	t.Run("CapturePending", func(t *testing.T) {
+		_, sku := s.publishSeat("31.00")
+		basketID, out := s.checkoutWith("cancel-pending", "paypal", sku)
+		id := paypalToken(t, out["payment_page_url"].(string))
+		number := commerce.OrderNumber(s.partner, basketID)
+		back, err := s.pp.Approve(id)
+		require.NoError(t, err)
+		s.pp.SetPendingCaptureNext(1)
+		browserGet(t, back)
+		s.needsAttention(number)
+		cancel, err := s.pp.Cancel(id)
+		require.NoError(t, err)
+		browserGet(t, cancel)
+		s.needsAttention(number)
+		st := s.status(number)
+		require.Zero(t, st.NewBasketID, "the basket is not given back while money may be taken")
+		require.Zero(t, s.count("SELECT count(*) FROM checkouts WHERE order_number = $1 AND status = 'PaymentDeclined'", number))
+	})
+}

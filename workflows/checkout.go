@@ -339,7 +339,7 @@ func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool)
 				timerLive = false
 				wf.setState(ctx, commerce.CheckoutNeedsAttention, "The processor holds the payment for review: "+n.Message)
 			default: // declined, cancelled, error
-				if flagged != nil && flagged.Outcome == commerce.PaymentAccepted && flagged.TransactionID != n.TransactionID {
+				if flagged != nil && wf.holdsMoney(*flagged) && flagged.TransactionID != n.TransactionID {
 					// Money was taken by the flagged payment: a later failed attempt does not end
 					// the checkout; ops decide.
 					wf.logger.Info("payment attempt failed after a flagged accepted payment; still waiting for ops", "outcome", n.Outcome)
@@ -356,6 +356,13 @@ func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool)
 			}
 		}
 	}
+}
+
+// holdsMoney reports whether a flagged payment took (or, under review, may take) money, so that a
+// failed or cancelled attempt must not end the checkout; from version2 a payment under review
+// counts too.
+func (wf *checkout) holdsMoney(n commerce.PaymentNotification) bool {
+	return n.Outcome == commerce.PaymentAccepted || (wf.version2 >= 1 && n.Outcome == commerce.PaymentReview)
 }
 
 // mismatch explains why an accepted payment does not pay for this checkout, or returns "".

@@ -75,3 +75,18 @@ func TestCheckout_ExcessivePaymentDuringTheReceiptWaitsForOps(t *testing.T) {
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 	assert.Equal(t, []string{"txn-2"}, st.ExcessivePayments)
 }
+
+// A payment under review (e.g. a PayPal capture PENDING) may still take money: a cancel or a
+// decline arriving after it does not end the checkout; it keeps waiting for ops.
+func TestCheckout_ReviewHoldsTheCheckoutAgainstALaterCancel(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	h.pay(time.Minute, notification("capture-1", commerce.PaymentReview))
+	h.pay(2*time.Minute, notification("order-1", commerce.PaymentCancelled))
+	h.snap(3*time.Minute, "after the cancel")
+	h.ops(4*time.Minute, workflows.OpsMarkFulfilled, "the capture completed")
+	st := h.run()
+	assert.Equal(t, commerce.CheckoutNeedsAttention, h.snapshot("after the cancel").Status.State)
+	assert.Zero(t, h.count("ReopenBasket"), "the basket is not given back while money may be taken")
+	assert.Equal(t, 1, h.count("PlaceOrder"))
+	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -132,7 +134,28 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return c, err
 	}
-	return c, nil
+	return c, c.refuseDevSecrets()
+}
+
+// refuseDevSecrets refuses the development defaults of secrets (published in this repository)
+// unless the service is only reachable on this machine (PUBLIC_URL on a loopback address): a
+// forgotten JWT_SECRET_KEY would let anyone mint staff tokens.
+func (c config) refuseDevSecrets() error {
+	if u, err := url.Parse(c.PublicURL); err == nil {
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+	}
+	v := reflect.ValueOf(c)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Tag.Get("secret") == "true" && f.Tag.Get("default") != "" && v.Field(i).String() == f.Tag.Get("default") {
+			return fmt.Errorf("%s is the published development default; set your own (PUBLIC_URL %s is not a loopback address)", f.Tag.Get("env"), c.PublicURL)
+		}
+	}
+	return nil
 }
 
 // logAttrs renders the configuration for the start-up log with secrets masked.

@@ -78,3 +78,25 @@ func TestREADMEHasTheCurrentConfigurationTable(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(readme), markdownTable(), "regenerate the README table with: go run ./cmd/ecommerce config")
 }
+
+// The published development secrets are refused when the service is reachable from elsewhere.
+func TestDevelopmentSecretsAreRefusedOffLoopback(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"PUBLIC_URL": "https://shop.example.com"}
+	_, err := loadConfig(func(k string) string { return env[k] })
+	require.ErrorContains(t, err, "JWT_SECRET_KEY is the published development default")
+	for _, k := range []string{"JWT_SECRET_KEY", "LMS_API_KEY", "CYBERSOURCE_SECRET_KEY", "PAYPAL_CLIENT_SECRET", "CSRF_SECRET_KEY"} {
+		env[k] = "a-real-secret-" + k
+	}
+	_, err = loadConfig(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	for _, local := range []string{"http://127.0.0.1:8130", "http://localhost:8130", "http://[::1]:8130"} {
+		_, err := loadConfig(func(k string) string {
+			if k == "PUBLIC_URL" {
+				return local
+			}
+			return ""
+		})
+		require.NoError(t, err, local)
+	}
+}

@@ -99,12 +99,16 @@ func paypalProcessor(cfg config, store *db.Store, deployment string, logger *slo
 	if cfg.PayPalClientID == "" {
 		return nil
 	}
-	record := func(e paypal.Exchange) {
+	// Every exchange is recorded before the client returns; one that cannot be recorded fails
+	// the call, so nothing PayPal answered is acted on unrecorded.
+	record := func(e paypal.Exchange) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if _, err := store.RecordProcessorResponse(ctx, e.ProcessorResponse()); err != nil {
 			logger.Error("cannot record a PayPal exchange", "kind", e.Kind, "paypal_order_id", e.OrderID, "err", err)
+			return err
 		}
+		return nil
 	}
 	client := paypal.NewClient(paypal.Config{BaseURL: cfg.PayPalAPIURL, ClientID: cfg.PayPalClientID,
 		ClientSecret: cfg.PayPalClientSecret, Record: record})

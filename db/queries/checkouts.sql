@@ -82,3 +82,11 @@ SELECT * FROM checkouts
 WHERE NOT workflow_started AND status = 'AwaitingPayment' AND created_at < @before
 ORDER BY created_at
 LIMIT @max_rows;
+
+-- name: OrderNumberOfPayment :one
+-- The order number of a processor's payment id, from the answers we recorded to our own calls
+-- to the processor (e.g. PayPal's order creation).
+SELECT order_number FROM payment_processor_responses
+WHERE processor_name = @processor_name AND transaction_id = @transaction_id AND authentic AND order_number <> ''
+ORDER BY id
+LIMIT 1;

@@ -48,7 +48,9 @@ type Config struct {
 	Timeout time.Duration
 	// Record, when set, receives every API request and its answer, synchronously, in the
 	// order they happen. It must not block for long.
-	Record func(Exchange)
+	// An error from Record fails the call (ErrNotRecorded, retryable): nothing PayPal answered is
+	// acted on before it is recorded.
+	Record func(Exchange) error
 }
 
 // String describes the configuration with the secret masked.
@@ -148,13 +150,17 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 
 // send makes one HTTP request and records it. It returns the status and body of the answer,
 // or a *TransportError when no complete answer arrived.
-func (c *Client) send(ctx context.Context, k call, endpoint string, body []byte, token string) (int, []byte, http.Header, error) {
+func (c *Client) send(ctx context.Context, k call, endpoint string, body []byte, token string) (status int, raw []byte, header http.Header, err error) {
 	ex := Exchange{Kind: k.kind, Method: k.method, Path: k.path, RequestID: k.requestID, RequestBody: body,
 		OrderID: k.orderID, CaptureID: k.captureID, OrderNumber: orderNumberFrom(ctx), Started: c.now()}
 	defer func() {
 		ex.Duration = c.now().Sub(ex.Started)
-		if c.cfg.Record != nil {
-			c.cfg.Record(ex)
+		if c.cfg.Record == nil {
+			return
+		}
+		if rerr := c.cfg.Record(ex); rerr != nil && err == nil {
+			status, raw, header = 0, nil, nil
+			err = fmt.Errorf("%w: %s: %w", ErrNotRecorded, k.op(), rerr)
 		}
 	}()
 	if body != nil {
@@ -184,7 +190,7 @@ func (c *Client) send(ctx context.Context, k call, endpoint string, body []byte,
 		return 0, nil, nil, transportError(ctx, k.op(), err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	raw, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	ex.Status, ex.ResponseBody = resp.StatusCode, raw[:min(len(raw), MaxResponseBytes)]
 	ex.DebugID = resp.Header.Get("Paypal-Debug-Id")
 	if err != nil {

@@ -379,7 +379,7 @@ func TestResponseBodiesAreBounded(t *testing.T) {
 	})
 	var ex []Exchange
 	c := NewClient(Config{BaseURL: srv.URL, ClientID: "id", ClientSecret: "secret", Timeout: 5 * time.Second,
-		Record: func(e Exchange) { ex = append(ex, e) }})
+		Record: func(e Exchange) error { ex = append(ex, e); return nil }})
 	_, err := c.GetOrder(context.Background(), "X")
 	if !errors.Is(err, ErrMalformedResponse) || IsRetryable(err) {
 		t.Fatalf("err = %v, want ErrMalformedResponse", err)

@@ -10,6 +10,9 @@ import (
 
 // Sentinel errors returned (wrapped) by this package. Test them with errors.Is.
 var (
+	// ErrNotRecorded means PayPal's answer could not be recorded (Config.Record failed), so it
+	// was not acted on; what the request did is looked up again.
+	ErrNotRecorded = errors.New("paypal: the exchange could not be recorded")
 	// ErrNotConfigured means the client has no API base URL, client id or secret, or the base
 	// URL is not an absolute http(s) URL. Nothing was sent.
 	ErrNotConfigured = errors.New("paypal: client not configured")
@@ -123,6 +126,9 @@ func (e *TransportError) Unwrap() error { return e.Err }
 func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
+	}
+	if errors.Is(err, ErrNotRecorded) {
+		return true // the answer was not recorded: it may have done something; look again
 	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {

@@ -2,6 +2,7 @@ package paypal
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -30,6 +31,8 @@ type harness struct {
 
 	mu        sync.Mutex
 	exchanges []Exchange
+	// recordFails makes the next recordings fail (the database is down).
+	recordFails int
 }
 
 // newHarness starts a simulator (with cfg's token TTL, if any) and a client for it.
@@ -50,10 +53,15 @@ func newHarness(t *testing.T, cfg ...sim.Config) *harness {
 	return h
 }
 
-func (h *harness) record(e Exchange) {
+func (h *harness) record(e Exchange) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.exchanges = append(h.exchanges, e)
+	if h.recordFails > 0 {
+		h.recordFails--
+		return errors.New("database down")
+	}
+	return nil
 }
 
 // recorded returns the exchanges recorded so far.
@@ -137,4 +145,11 @@ func testCheckout() commerce.Checkout {
 				LinePriceBeforeDiscounts: dec("50.00"), LinePrice: dec("50.00")},
 		},
 	}
+}
+
+// testCheckout2 is testCheckout under another order number.
+func testCheckout2() commerce.Checkout {
+	c := testCheckout()
+	c.OrderNumber, c.BasketID = "EDX-100043", 43
+	return c
 }

@@ -133,6 +133,11 @@ func (p Processor) CompleteAll(ctx context.Context, paypalOrderID string, c comm
 	if IsInstrumentDeclined(err) {
 		return []commerce.PaymentNotification{declinedNotification(paypalOrderID, c, err)}, nil
 	}
+	if IsNotApproved(err) || IsNotFound(err) {
+		refusal := commerce.UserError(commerce.EInvalid, fmt.Sprintf("PayPal order %s is not approved or unknown.", paypalOrderID),
+			"This PayPal payment was not approved, so nothing was charged. Please go back to your basket and try again.")
+		return nil, fmt.Errorf("%w: %w", refusal, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("paypal: complete order %s for %s: %w", paypalOrderID, c.OrderNumber, err)
 	}
@@ -159,6 +164,29 @@ func (p Processor) OrderNumberOf(ctx context.Context, paypalOrderID string) (str
 		return "", fmt.Errorf("paypal: order %s: %w: no invoice id", paypalOrderID, ErrMalformedResponse)
 	}
 	return order.InvoiceID(), nil
+}
+
+// LookUp reads a PayPal order and returns the order number (invoice id) of the checkout it was
+// created for, and whether it is still open: created, not approved, nothing captured, so that
+// the buyer leaving PayPal may end the checkout.
+func (p Processor) LookUp(ctx context.Context, paypalOrderID string) (orderNumber string, open bool, err error) {
+	if p.Client == nil {
+		return "", false, fmt.Errorf("paypal: read order %s: %w: no client", paypalOrderID, ErrNotConfigured)
+	}
+	var order Order
+	err = p.retry(ctx, func() error {
+		var err error
+		order, err = p.Client.GetOrder(ctx, paypalOrderID)
+		return err
+	})
+	if err != nil {
+		return "", false, err
+	}
+	if order.InvoiceID() == "" {
+		return "", false, fmt.Errorf("paypal: order %s: %w: no invoice id", paypalOrderID, ErrMalformedResponse)
+	}
+	open = (order.Status == OrderCreated || order.Status == OrderPayerActionRequired || order.Status == OrderSaved) && len(order.Captures()) == 0
+	return order.InvoiceID(), open, nil
 }
 
 // capture captures an order once, looking the order up instead of capturing again whenever an

@@ -455,3 +455,50 @@ func TestRequestIDsAreBounded(t *testing.T) {
 		t.Fatalf("request id %q (%d characters) is not a short deterministic id", id, len(id))
 	}
 }
+
+// A capture whose answer cannot be recorded is not acted on: the processor looks the order up
+// again (recording that), and uses the one capture; the database staying down fails the call.
+func TestCompleteActsOnlyOnRecordedAnswers(t *testing.T) {
+	h := newHarness(t)
+	p := h.processor()
+	id := h.pay(t, p, testCheckout())
+	h.mu.Lock()
+	h.recordFails = 1
+	h.mu.Unlock()
+	n, err := p.Complete(context.Background(), id, testCheckout())
+	if err != nil {
+		t.Fatalf("Complete after one failed recording: %v", err)
+	}
+	if n.Outcome != commerce.PaymentAccepted || len(h.sim.Captures()) != 1 {
+		t.Fatalf("notification %+v, %d captures; want accepted and one capture", n, len(h.sim.Captures()))
+	}
+
+	id2 := h.pay(t, p, testCheckout2())
+	h.mu.Lock()
+	h.recordFails = 100
+	h.mu.Unlock()
+	if _, err := p.Complete(context.Background(), id2, testCheckout2()); !errors.Is(err, ErrNotRecorded) {
+		t.Fatalf("Complete with the database down: err = %v, want ErrNotRecorded", err)
+	}
+}
+
+// LookUp says an order is open until the buyer approves it, and gives its order number.
+func TestLookUpTellsWhetherTheOrderIsOpen(t *testing.T) {
+	h := newHarness(t)
+	p := h.processor()
+	data, err := p.CreatePayment(context.Background(), testCheckout(), "http://shop.test/return", "http://shop.test/cancel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := data.PaymentPageURL[strings.LastIndex(data.PaymentPageURL, "=")+1:]
+	number, open, err := p.LookUp(context.Background(), id)
+	if err != nil || number != "EDX-100042" || !open {
+		t.Fatalf("created order: %q open=%v err=%v", number, open, err)
+	}
+	if _, err := h.sim.Approve(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, open, err = p.LookUp(context.Background(), id); err != nil || open {
+		t.Fatalf("approved order: open=%v err=%v; want closed", open, err)
+	}
+}

@@ -346,6 +346,27 @@ func (q *Queries) OrderNoteExists(ctx context.Context, db DBTX, arg OrderNoteExi
 	return exists, err
 }
 
+const orderNumberOfPayment = `-- name: OrderNumberOfPayment :one
+SELECT order_number FROM payment_processor_responses
+WHERE processor_name = $1 AND transaction_id = $2 AND authentic AND order_number <> ''
+ORDER BY id
+LIMIT 1
+`
+
+type OrderNumberOfPaymentParams struct {
+	ProcessorName string
+	TransactionID *string
+}
+
+// The order number of a processor's payment id, from the answers we recorded to our own calls
+// to the processor (e.g. PayPal's order creation).
+func (q *Queries) OrderNumberOfPayment(ctx context.Context, db DBTX, arg OrderNumberOfPaymentParams) (string, error) {
+	row := db.QueryRow(ctx, orderNumberOfPayment, arg.ProcessorName, arg.TransactionID)
+	var order_number string
+	err := row.Scan(&order_number)
+	return order_number, err
+}
+
 const setBasketStatus = `-- name: SetBasketStatus :exec
 UPDATE baskets SET status = $1,
     date_submitted = CASE WHEN $1::text = 'Submitted' THEN coalesce(date_submitted, now()) ELSE date_submitted END
