@@ -198,6 +198,7 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 		Store: s.store, Verifier: verifier, PartnerShortCode: s.partner, Logger: logger, PublicURL: s.apiURL,
 		Checkouts:  apiCheckouts,
 		Processors: []api.PaymentProcessor{proc}, CyberSource: proc, PayPal: paypalProc,
+		CORSOrigins: []string{"http://127.0.0.1:1998"}, LMSURL: s.lmsURL,
 	})
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)
