@@ -297,6 +297,8 @@ func (f *shopFront) bffAddVoucher(c *gin.Context) {
 	var msg bffMessage
 	if err == nil {
 		msg, err = f.applyVoucher(c.Request.Context(), user, code)
+	} else {
+		msg, err = asMessage(err) // a body the page did not mean: still the basket, with why
 	}
 	if err != nil {
 		f.fail(c, err)
@@ -380,6 +382,8 @@ func (f *shopFront) bffSetQuantity(c *gin.Context) {
 	var msg bffMessage
 	if err == nil {
 		msg, err = f.changeQuantity(c.Request.Context(), user, req.Quantity)
+	} else {
+		msg, err = asMessage(err)
 	}
 	if err != nil {
 		f.fail(c, err)

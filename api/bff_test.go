@@ -60,6 +60,7 @@ func (k *promoKit) bffCall(t *testing.T, method, path, tok string, body any, sta
 	t.Helper()
 	rec := k.do(method, "/bff/payment/v0/"+path, tok, body)
 	require.Equal(t, status, rec.Code, rec.Body.String())
+	require.Equal(t, "no-store", rec.Header().Get("Cache-Control"), "a browser going Back must not show a cached basket")
 	require.Contains(t, rec.Header().Get("Content-Type"), "application/json")
 	dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
 	dec.UseNumber()
@@ -347,4 +348,16 @@ func TestPaymentPageSiteOffer(t *testing.T) {
 	requireMoney(t, doc, "19.99", "1.99", "18.0")
 	require.Equal(t, []any{map[string]any{"provider": nil, "name": name, "benefit_type": "Percentage", "benefit_value": json.Number("10.0")}}, doc["offers"])
 	require.Equal(t, []any{}, doc["coupons"], "a site offer is not a coupon")
+}
+
+// A body the page did not mean (no code, a number, a quantity that is not a number) is still
+// answered with the basket document and an error message, which the page can show.
+func TestPaymentPageMalformedBodiesStillCarryTheBasket(t *testing.T) {
+	t.Parallel()
+	k := newShopKit(t, testPaymentPage)
+	tok := k.token(dbtest.Unique("bff-bad-"), false)
+	for _, body := range []any{map[string]any{}, map[string]any{"code": 5}, map[string]any{"code": "A\u0000B"}} {
+		k.bffCall(t, "POST", "vouchers/", tok, body, http.StatusBadRequest)
+	}
+	k.bffCall(t, "POST", "quantity/", tok, map[string]any{"quantity": "many"}, http.StatusBadRequest)
 }

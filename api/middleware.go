@@ -187,3 +187,11 @@ func requireStaff(c *gin.Context) {
 func isNavigation(r *http.Request) bool {
 	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html")
 }
+
+// noStore forbids caching every answer: they are personal (baskets, orders, CSRF tokens) or
+// change with every call, and a browser restoring the payment page with Back must not show a
+// basket from its cache (e.g. one that has since been frozen for payment).
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}

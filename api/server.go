@@ -142,7 +142,7 @@ func NewHandler(cfg Config) http.Handler {
 		s.log.Error("invalid trusted proxies: trusting none", "trusted_proxies", cfg.TrustedProxies, "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.recoverJSON, s.logRequests, s.checkURLText, limitBody, s.authenticate)
+	r.Use(s.recoverJSON, s.logRequests, noStore, s.checkURLText, limitBody, s.authenticate)
 	r.NoRoute(func(c *gin.Context) { detail(c, http.StatusNotFound, "Not found.") })
 	r.NoMethod(func(c *gin.Context) {
 		detail(c, http.StatusMethodNotAllowed, "Method \""+c.Request.Method+"\" not allowed.")
