@@ -13,6 +13,7 @@ import (
 
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/coursecommerce/commerce/lms"
+	"github.com/coursecommerce/commerce/payment"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
@@ -28,11 +29,14 @@ type Store interface {
 	MarkOrderFulfilled(ctx context.Context, number, note string) (commerce.Order, error)
 	CreateEnrollmentCodes(ctx context.Context, number, sku string) ([]commerce.Voucher, error)
 	FlagForOps(ctx context.Context, number, reason string, note bool) error
+	RefundStore
 }
 
 // Enroller enrolls learners in the LMS; *lms.Client implements it.
 type Enroller interface {
 	Enroll(ctx context.Context, e lms.Enrollment) error
+	// Unenroll revokes an enrollment (is_active false); "enrollment mode mismatch" is done.
+	Unenroll(ctx context.Context, username, courseID, mode string) error
 }
 
 // Activities holds the dependencies of the checkout activities.
@@ -48,6 +52,8 @@ type Activities struct {
 	MailFrom string
 	// SendMail sends a message; nil means net/smtp.SendMail without authentication.
 	SendMail func(addr string, a smtp.Auth, from string, to []string, msg []byte) error
+	// Refunders credit payments back, by processor name ("cybersource", "paypal").
+	Refunders map[string]payment.Refunder
 }
 
 // Error types the workflow reads from failed activities.
@@ -306,14 +312,19 @@ func (a *Activities) SendReceipt(ctx context.Context, number string) error {
 		a.logger(ctx).Info("receipt not emailed (no SMTP_ADDR or no email)", "order_number", number, "email", o.Email)
 		return nil
 	}
+	if err := a.mail(o.Email, receiptMessage(a.MailFrom, o)); err != nil {
+		return fmt.Errorf("email receipt of %s: %w", number, err)
+	}
+	return nil
+}
+
+// mail sends msg to one recipient through SMTPAddr (receipts and refund emails).
+func (a *Activities) mail(to string, msg []byte) error {
 	send := a.SendMail
 	if send == nil {
 		send = smtp.SendMail
 	}
-	if err := send(a.SMTPAddr, nil, a.MailFrom, []string{o.Email}, receiptMessage(a.MailFrom, o)); err != nil {
-		return fmt.Errorf("email receipt of %s: %w", number, err)
-	}
-	return nil
+	return send(a.SMTPAddr, nil, a.MailFrom, []string{to}, msg)
 }
 
 func receiptMessage(from string, o commerce.Order) []byte {

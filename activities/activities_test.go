@@ -63,6 +63,10 @@ func (f fakeEnroller) Enroll(ctx context.Context, e lms.Enrollment) error {
 	return f.EnrollFunc(ctx, e)
 }
 
+func (f fakeEnroller) Unenroll(context.Context, string, string, string) error {
+	return errors.New("fakeEnroller: unenroll not expected")
+}
+
 // order is a paid order of verified seats, placed through the store, and its checkout.
 type order struct {
 	user     commerce.User

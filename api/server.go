@@ -25,6 +25,8 @@ type Store interface {
 	VoucherStore
 	CouponStore
 	OfferStore
+	RefundStore
+	OpsStore
 }
 
 // Checkouts starts and signals checkout workflows; *workflows.Checkouts implements it. Errors
@@ -61,6 +63,8 @@ type Config struct {
 	PublicURL string
 	// Checkouts runs checkout workflows; nil disables checkout (503).
 	Checkouts Checkouts
+	// Refunds runs refund workflows; nil makes approving a refund answer 503.
+	Refunds Refunds
 	// Processors are the enabled payment processors; the first is the default.
 	Processors []PaymentProcessor
 	// PayPal creates and completes PayPal payments; nil disables PayPal (it is then not among the
@@ -94,12 +98,18 @@ type Config struct {
 	PaymentPageURL string
 	// LMSURL is the LMS's base URL: a browser that is not logged in is sent to its /login page.
 	LMSURL string
+	// Metrics records every request and serves GET /metrics; nil means neither.
+	Metrics Metrics
+	// TemporalHealth checks that Temporal answers, for GET /ready/ (such as the client's
+	// CheckHealth); nil means Temporal is not checked.
+	TemporalHealth func(ctx context.Context) error
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
 	store       Store
 	checkouts   Checkouts
+	refunds     Refunds
 	processors  []PaymentProcessor
 	cybersource ReplyVerifier
 	paypal      HostedProcessor
@@ -122,7 +132,7 @@ type Server struct {
 // NewHandler builds the router with every route of the API.
 func NewHandler(cfg Config) http.Handler {
 	s := &Server{store: cfg.Store, tokens: cfg.Verifier, partner: cfg.PartnerShortCode, log: cfg.Logger, now: cfg.Now,
-		checkouts: cfg.Checkouts, processors: cfg.Processors, cybersource: cfg.CyberSource, paypal: cfg.PayPal,
+		checkouts: cfg.Checkouts, refunds: cfg.Refunds, processors: cfg.Processors, cybersource: cfg.CyberSource, paypal: cfg.PayPal,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/")}
 	if cfg.PayPal != nil {
 		s.processors = append(s.processors[:len(s.processors):len(s.processors)], hostedPayment{cfg.PayPal})
@@ -142,13 +152,15 @@ func NewHandler(cfg Config) http.Handler {
 		s.log.Error("invalid trusted proxies: trusting none", "trusted_proxies", cfg.TrustedProxies, "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.recoverJSON, s.logRequests, noStore, s.checkURLText, limitBody, s.authenticate)
+	r.Use(measureRequests(cfg.Metrics), s.recoverJSON, s.logRequests, noStore, s.checkURLText, limitBody, s.authenticate)
 	r.NoRoute(func(c *gin.Context) { detail(c, http.StatusNotFound, "Not found.") })
 	r.NoMethod(func(c *gin.Context) {
 		detail(c, http.StatusMethodNotAllowed, "Method \""+c.Request.Method+"\" not allowed.")
 	})
 
 	r.GET("/health/", s.health)
+	r.GET("/ready/", s.ready(cfg.TemporalHealth))
+	r.GET("/metrics", metricsPage(cfg.Metrics))
 	v2 := r.Group("/api/v2")
 	v2.POST("/publication/", requireStaff, s.createPublication)
 	v2.PUT("/publication/*course_id", requireStaff, s.updatePublication)
@@ -181,6 +193,11 @@ func NewHandler(cfg Config) http.Handler {
 	v2.GET("/orders/:number/", requireUser, s.getOrder)
 	v2.PUT("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
 	v2.PATCH("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
+	v2.POST("/refunds/", requireUser, s.createRefunds)
+	v2.GET("/refunds/:id/", requireUser, s.getRefund)
+	v2.PUT("/refunds/:id/process/", requireStaff, s.processRefund)
+	v2.PATCH("/refunds/:id/process/", requireStaff, s.processRefund)
+	v2.GET("/ops/stuck-orders/", requireStaff, s.stuckOrders)
 	// Callbacks are not throttled up front: an authentic processor message is always recorded and
 	// acted on; refused ones are throttled per source and globally (see refusedCallback).
 	callbacks := r.Group("/payment")

@@ -27,6 +27,7 @@ import (
 	"github.com/coursecommerce/commerce/db"
 	"github.com/coursecommerce/commerce/db/dbtest"
 	"github.com/coursecommerce/commerce/lms"
+	"github.com/coursecommerce/commerce/payment"
 	"github.com/coursecommerce/commerce/payment/cybersource"
 	"github.com/coursecommerce/commerce/payment/paypal"
 	cybersim "github.com/coursecommerce/commerce/simulators/cybersource"
@@ -51,6 +52,7 @@ var (
 	temporalNamespace string // a fresh namespace per run (see TestMain): one deployment per namespace
 	binary            string // the ecommerce binary, for tests that run the worker as a process
 	profile           = cybersource.Profile{ProfileID: "e2e-profile", AccessKey: "e2e-access", SecretKey: "e2e-secret-key"}
+	restKey           = cybersim.RESTKey{MerchantID: "e2e-merchant", KeyID: "e2e-rest-key", SharedSecret: "ZTJlLXJlc3Qtc2hhcmVkLXNlY3JldA=="}
 )
 
 func envOr(k, def string) string {
@@ -127,6 +129,8 @@ type stack struct {
 	deployment string
 	// checkouts reaches the real Temporal server (the API's may be down, see temporalDownForAPI).
 	checkouts *workflows.Checkouts
+	refunds   *workflows.Refunds
+	refunders map[string]payment.Refunder
 	store     *db.Store
 	temporal  client.Client
 	apiURL    string
@@ -165,7 +169,8 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 
 	apiSrv := httptest.NewUnstartedServer(nil)
 	s.apiURL = "http://" + apiSrv.Listener.Addr().String()
-	s.cs = cybersim.New(cybersim.Config{Profiles: []cybersource.Profile{profile}, NotifyURL: s.apiURL + "/payment/cybersource/notify/"})
+	s.cs = cybersim.New(cybersim.Config{Profiles: []cybersource.Profile{profile}, NotifyURL: s.apiURL + "/payment/cybersource/notify/",
+		RESTKeys: []cybersim.RESTKey{restKey}})
 	csSrv := httptest.NewServer(s.cs)
 	t.Cleanup(csSrv.Close)
 	s.csURL = csSrv.URL
@@ -179,6 +184,15 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 			_, err := s.store.RecordProcessorResponse(context.Background(), e.ProcessorResponse())
 			return err
 		}}), RequestIDPrefix: s.deployment, Backoff: 50 * time.Millisecond}
+	s.refunders = map[string]payment.Refunder{
+		paypal.Name: paypalProc.Refunder(),
+		cybersource.Name: cybersource.Refunder{Client: cybersource.NewRESTClient(cybersource.RESTConfig{BaseURL: s.csURL,
+			MerchantID: restKey.MerchantID, KeyID: restKey.KeyID, SharedSecret: restKey.SharedSecret, Record: func(e cybersource.Exchange) error {
+				_, err := s.store.RecordProcessorResponse(context.Background(), e.ProcessorResponse())
+				return err
+			}})},
+	}
+	s.refunds = &workflows.Refunds{Client: tc, TaskQueue: s.taskQueue, RetryLimit: opts.retryLimit, Deployment: s.deployment}
 
 	verifier, err := auth.NewVerifier(jwtSecret, []string{jwtIssuer})
 	require.NoError(t, err)
@@ -197,7 +211,7 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	apiSrv.Config.Handler = api.NewHandler(api.Config{
 		Store: s.store, Verifier: verifier, PartnerShortCode: s.partner, Logger: logger, PublicURL: s.apiURL,
 		Checkouts:  apiCheckouts,
-		Processors: []api.PaymentProcessor{proc}, CyberSource: proc, PayPal: paypalProc,
+		Processors: []api.PaymentProcessor{proc}, CyberSource: proc, PayPal: paypalProc, Refunds: s.refunds,
 		CORSOrigins: []string{"http://127.0.0.1:1998"}, LMSURL: s.lmsURL,
 	})
 	apiSrv.Start()
@@ -221,7 +235,8 @@ func newDownClient() (client.Client, error) {
 func (s *stack) startWorker() {
 	s.t.Helper()
 	w := worker.New(s.temporal, s.taskQueue, worker.Options{})
-	workflows.Register(w, &activities.Activities{Deployment: s.deployment, Store: s.store, LMS: lms.NewClient(s.lmsURL, lmsKey), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	workflows.Register(w, &activities.Activities{Deployment: s.deployment, Store: s.store, LMS: lms.NewClient(s.lmsURL, lmsKey),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Refunders: s.refunders})
 	require.NoError(s.t, w.Start())
 	s.worker = w
 	s.t.Cleanup(func() {
@@ -238,6 +253,9 @@ func (s *stack) startWorkerProcess() {
 	cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+dbtest.URL(s.t), "TEMPORAL_ADDRESS="+temporalAddress, "TEMPORAL_NAMESPACE="+temporalNamespace,
 		"TEMPORAL_TASK_QUEUE="+s.taskQueue, "PARTNER_SHORT_CODE="+s.partner, "LMS_URL="+s.lmsURL, "LMS_API_KEY="+lmsKey,
+		"CYBERSOURCE_REST_URL="+s.csURL, "CYBERSOURCE_MERCHANT_ID="+restKey.MerchantID, "CYBERSOURCE_REST_KEY_ID="+restKey.KeyID,
+		"CYBERSOURCE_REST_SHARED_SECRET="+restKey.SharedSecret, "PAYPAL_API_URL="+s.ppURL, "PAYPAL_CLIENT_ID=e2e-paypal-id",
+		"PAYPAL_CLIENT_SECRET=e2e-paypal-secret", "METRICS_ADDR=127.0.0.1:0",
 		"LOG_LEVEL=warn")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs

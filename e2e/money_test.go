@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coursecommerce/commerce/commerce"
+	"github.com/coursecommerce/commerce/db/dbtest"
 	"github.com/coursecommerce/commerce/payment/cybersource"
 	cybersim "github.com/coursecommerce/commerce/simulators/cybersource"
 	"github.com/coursecommerce/commerce/workflows"
@@ -39,9 +40,11 @@ func (s *stack) needsAttention(number string) {
 	}, 30*time.Second, 200*time.Millisecond)
 }
 
-// Every excessive payment reaches ops the same way, whenever it arrives (issue 7): an Error
-// note on the order, the checkout in NeedsAttention with the reason (database and Temporal), and
-// the workflow waiting for ops.
+// Every excessive payment reaches ops the same way, whenever it arrives (issue 7), and is
+// refunded automatically (issue 9): an Error note on the order, a refund of the payment through
+// its own workflow. Here CyberSource does not know the forged second transaction, so the credit
+// is refused: the refund waits for ops in Payment Refund Error, found by its search attribute,
+// and their mark-done completes it.
 func TestExcessivePaymentsReachOps(t *testing.T) {
 	t.Parallel()
 
@@ -62,22 +65,36 @@ func TestExcessivePaymentsReachOps(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		s.needsAttention(number)
+		s.waitForOrder("twice-payer", number, "Complete")
 		require.Equal(t, 1, s.count("SELECT count(*) FROM orders WHERE number = $1", number))
 		require.Equal(t, 1, s.count("SELECT count(*) FROM payment_events e JOIN orders o ON o.id = e.order_id WHERE o.number = $1", number))
-		require.Equal(t, 1, s.count(`SELECT count(*) FROM order_notes n JOIN orders o ON o.id = n.order_id
-			WHERE o.number = $1 AND n.note_type = 'Error' AND n.message LIKE 'Excessive payment%'`, number))
-		require.Equal(t, 1, s.count("SELECT count(*) FROM checkouts WHERE order_number = $1 AND status = 'NeedsAttention' AND attention_reason LIKE 'Excessive payment%'", number))
-		st := s.status(number)
-		require.Len(t, st.ExcessivePayments, 1)
 		require.Len(t, s.lms.Enrollments(), 1, "enrolled once")
-
-		require.NoError(t, s.temporal.SignalWorkflow(context.Background(), workflows.CheckoutWorkflowID(number), "", workflows.SignalOpsAction,
-			workflows.OpsAction{Action: workflows.OpsMarkFulfilled, Note: "refunded at the processor"}))
-		s.waitForState(number, commerce.CheckoutFulfilled)
+		st := s.waitForState(number, commerce.CheckoutFulfilled)
+		require.Len(t, st.ExcessivePayments, 1)
+		require.Len(t, st.Refunds, 1)
+		require.Equal(t, 1, s.count(`SELECT count(*) FROM order_notes n JOIN orders o ON o.id = n.order_id
+			WHERE o.number = $1 AND n.note_type = 'Error' AND n.message LIKE 'Excessive payment%refunded automatically%'`, number))
+		// Which of the two concurrent payments became the order's is up to the race: when the
+		// genuine one is the extra one, CyberSource credits it; when the forged one is, CyberSource
+		// refuses and ops close the refund by hand.
+		id := st.Refunds[0]
+		var status string
 		require.Eventually(t, func() bool {
-			return s.count("SELECT count(*) FROM checkouts WHERE order_number = $1 AND status = 'Fulfilled'", number) == 1
-		}, 10*time.Second, 50*time.Millisecond)
+			status = ""
+			var r refundResponse
+			s.call("GET", fmt.Sprintf("/api/v2/refunds/%d/", id), s.token("e2e-staff", true), nil, &r)
+			status = r.Status
+			return status == "Complete" || status == "Payment Refund Error"
+		}, 30*time.Second, 100*time.Millisecond)
+		if status == "Payment Refund Error" {
+			s.refundWaitsForOps(id)
+			require.Empty(t, s.cs.Refunds())
+			require.NoError(t, s.temporal.SignalWorkflow(context.Background(), workflows.RefundWorkflowID(id), "",
+				workflows.SignalRefundDecision, workflows.RefundDecision{Action: workflows.RefundMarkDone, Note: "refunded in the Business Center"}))
+		} else {
+			require.Len(t, s.cs.Refunds(), 1)
+		}
+		s.waitForRefund(id, "Complete")
 	})
 
 	t.Run("APaymentAfterTheCheckoutCompleted", func(t *testing.T) {
@@ -95,13 +112,36 @@ func TestExcessivePaymentsReachOps(t *testing.T) {
 
 		require.Equal(t, http.StatusOK, s.postReply(s.apiURL+"/payment/cybersource/notify/", res.Reply).StatusCode, "a replay")
 		require.Equal(t, http.StatusOK, s.postReply(s.apiURL+"/payment/cybersource/notify/", resigned(res.Reply, "70000000000000000003")).StatusCode)
-		s.needsAttention(number)
+		require.Eventually(t, func() bool {
+			return s.count("SELECT count(*) FROM refunds WHERE order_number = $1 AND kind = 'payment' AND reference = '70000000000000000003'", number) == 1
+		}, 30*time.Second, 100*time.Millisecond)
 		require.Equal(t, 1, s.count(`SELECT count(*) FROM order_notes n JOIN orders o ON o.id = n.order_id
 			WHERE o.number = $1 AND n.note_type = 'Error' AND n.message LIKE '%70000000000000000003%'`, number))
-		require.Equal(t, 1, s.count("SELECT count(*) FROM checkouts WHERE order_number = $1 AND status = 'NeedsAttention'", number))
 		require.Equal(t, 1, s.count("SELECT count(*) FROM payment_events e JOIN orders o ON o.id = e.order_id WHERE o.number = $1", number))
 		require.Len(t, s.lms.Enrollments(), 1)
+
+		// CyberSource never made that transaction: the credit is refused, the refund waits for ops.
+		var id int64
+		require.NoError(t, dbtest.Pool(t).QueryRow(context.Background(), "SELECT id FROM refunds WHERE reference = '70000000000000000003'").Scan(&id))
+		s.refundWaitsForOps(id)
+		require.Empty(t, s.cs.Refunds())
+		require.NoError(t, s.temporal.SignalWorkflow(context.Background(), workflows.RefundWorkflowID(id), "",
+			workflows.SignalRefundDecision, workflows.RefundDecision{Action: workflows.RefundMarkDone, Note: "checked: never charged"}))
+		s.waitForRefund(id, "Complete")
 	})
+}
+
+// refundWaitsForOps waits until the runbook's search finds the refund waiting for ops.
+func (s *stack) refundWaitsForOps(id int64) {
+	s.t.Helper()
+	query := fmt.Sprintf("ExecutionStatus = 'Running' AND RefundStatus = 'Payment Refund Error' AND WorkflowId = '%s'", workflows.RefundWorkflowID(id))
+	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
+		resp, err := s.temporal.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+		if assert.NoError(c, err) {
+			assert.Equal(c, int64(1), resp.Count)
+		}
+	}, 30*time.Second, 200*time.Millisecond, "refund %d: %d rows in Payment Refund Error", id,
+		s.count("SELECT count(*) FROM refunds WHERE id = $1 AND status = 'Payment Refund Error'", id))
 }
 
 // One seat, one order (issue 7): a checkout expires and its seat moves to a restored basket.

@@ -31,7 +31,7 @@ func TestEnsureSearchAttributesRegistersThemOnce(t *testing.T) {
 		assert.NoError(ct, err)
 	}, 30*time.Second, 500*time.Millisecond, "the new namespace becomes usable")
 	sort.Strings(added)
-	require.Equal(t, []string{"BasketId", "CheckoutStatus", "OrderNumber", "OrderTotal", "PaymentProcessor", "Username"}, added)
+	require.Equal(t, []string{"BasketId", "CheckoutStatus", "OrderNumber", "OrderTotal", "PaymentProcessor", "RefundStatus", "Username"}, added)
 	again, err := workflows.EnsureSearchAttributes(ctx, c, ns)
 	require.NoError(t, err)
 	require.Empty(t, again)

@@ -39,6 +39,8 @@ type Client struct {
 	apiKey     string
 	timeout    time.Duration
 	httpClient *http.Client
+	// observer, if set, is told of every request sent (WithObserver).
+	observer Observer
 }
 
 // Option configures a Client.
@@ -89,7 +91,10 @@ func (c *Client) Enroll(ctx context.Context, e Enrollment) error {
 	if err := e.validate(); err != nil {
 		return fmt.Errorf("lms: enroll: %w", err)
 	}
-	if err := c.post(ctx, e.request(), e.headers()); err != nil {
+	start := time.Now()
+	status, err := c.post(ctx, e.request(), e.headers())
+	c.observe(ctx, OperationEnroll, start, status, err)
+	if err != nil {
 		return fmt.Errorf("lms: enroll %q in %s: %w", e.Username, e.CourseID, err)
 	}
 	return nil
@@ -112,12 +117,14 @@ func (c *Client) Unenroll(ctx context.Context, username, courseID, mode string) 
 		Mode:          mode,
 		CourseDetails: courseDetails{CourseID: courseID},
 	}
-	err := c.post(ctx, body, nil)
+	start := time.Now()
+	status, err := c.post(ctx, body, nil)
 	var lmsErr *Error
 	if errors.As(err, &lmsErr) && lmsErr.StatusCode == http.StatusBadRequest &&
 		strings.Contains(lmsErr.Message, modeMismatch) {
-		return nil
+		err = nil
 	}
+	c.observe(ctx, OperationUnenroll, start, status, err)
 	if err != nil {
 		return fmt.Errorf("lms: unenroll %q from %s: %w", username, courseID, err)
 	}
@@ -140,15 +147,16 @@ func (c *Client) endpoint() (string, error) {
 	return strings.TrimRight(c.baseURL, "/") + EnrollmentPath, nil
 }
 
-// post sends one enrollment API request and classifies the outcome.
-func (c *Client) post(ctx context.Context, payload enrollmentRequest, extra http.Header) error {
+// post sends one enrollment API request and classifies the outcome; status is the HTTP status
+// of the answer, 0 when none arrived.
+func (c *Client) post(ctx context.Context, payload enrollmentRequest, extra http.Header) (status int, err error) {
 	endpoint, err := c.endpoint()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return fmt.Errorf("encode request: %w", err)
+		return 0, fmt.Errorf("encode request: %w", err)
 	}
 
 	reqCtx, cancel := ctx, context.CancelFunc(func() {})
@@ -159,7 +167,7 @@ func (c *Client) post(ctx context.Context, payload enrollmentRequest, extra http
 
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("build request: %w", err)
+		return 0, fmt.Errorf("build request: %w", err)
 	}
 	for name, values := range extra {
 		req.Header[name] = values
@@ -170,20 +178,20 @@ func (c *Client) post(ctx context.Context, payload enrollmentRequest, extra http
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return transportError(ctx, err)
+		return 0, transportError(ctx, err)
 	}
 	defer resp.Body.Close()
 	// A failed read leaves a partial body; the status alone decides the outcome.
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
+		return resp.StatusCode, nil
 	}
 	kind := KindServer
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 {
 		kind = KindClient
 	}
-	return &Error{Kind: kind, StatusCode: resp.StatusCode, Message: messageOf(raw)}
+	return resp.StatusCode, &Error{Kind: kind, StatusCode: resp.StatusCode, Message: messageOf(raw)}
 }
 
 // transportError classifies an error from sending a request. A canceled

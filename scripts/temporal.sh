@@ -13,7 +13,7 @@ UI_PORT=${TEMPORAL_UI_PORT:-8233}
 STATE="$PWD/.tools/run"
 mkdir -p "$STATE"
 SEARCH_ATTRIBUTES=(OrderNumber=Keyword BasketId=Keyword Username=Keyword CheckoutStatus=Keyword
-                   PaymentProcessor=Keyword OrderTotal=Double)
+                   PaymentProcessor=Keyword OrderTotal=Double RefundStatus=Keyword)
 
 healthy() { "$TEMPORAL" operator cluster health --address "$ADDRESS" >/dev/null 2>&1; }
 

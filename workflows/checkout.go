@@ -9,6 +9,7 @@ import (
 
 	"github.com/coursecommerce/commerce/activities"
 	"github.com/coursecommerce/commerce/commerce"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -16,6 +17,9 @@ import (
 
 // a is the nil receiver through which the workflow names its activities.
 var a *activities.Activities
+
+// errRefundedByOps ends a fulfillment that an operator refunded instead (not a failure).
+var errRefundedByOps = errors.New("the order was refunded by an operator")
 
 // CheckoutInput starts a checkout: the frozen basket and the limits of this deployment.
 type CheckoutInput struct {
@@ -62,6 +66,8 @@ type Status struct {
 	IgnoredEvents int                     `json:"ignored_notifications"`
 	// ExcessivePayments lists accepted payments received after the order's payment (to refund).
 	ExcessivePayments []string `json:"excessive_payments,omitempty"`
+	// Refunds lists the refunds this checkout started (excessive payments, ops refunds).
+	Refunds []int64 `json:"refunds,omitempty"`
 }
 
 // checkout is the workflow's state.
@@ -71,8 +77,11 @@ type checkout struct {
 	// versionPaymentsReadWhileWaiting).
 	version  workflow.Version
 	version2 workflow.Version
-	// handledExcessive counts the excessive payments ops have closed.
+	version3 workflow.Version
+	// handledExcessive counts the excessive payments ops have closed (or, from version3, that
+	// were refunded); refundsStarting counts the refunds being started by other coroutines.
 	handledExcessive int
+	refundsStarting  int
 	status           Status
 	seen             map[string]bool
 	logger           log.Logger
@@ -89,7 +98,11 @@ func CheckoutWorkflow(ctx workflow.Context, in CheckoutInput) (Status, error) {
 	if err := wf.setup(ctx); err != nil {
 		return wf.status, err
 	}
-	return wf.run(ctx)
+	status, err := wf.run(ctx)
+	if err == nil { // the SDK's handler emits nothing during replay: no command, no version gate
+		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"state": string(status.State)}).Counter(MetricCheckoutOutcomes).Inc(1)
+	}
+	return status, err
 }
 
 func (wf *checkout) setup(ctx workflow.Context) error {
@@ -112,6 +125,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 	c := wf.in.Checkout
 	wf.version = workflow.GetVersion(ctx, versionOpsSeeEveryPayment, workflow.DefaultVersion, 1)
 	wf.version2 = workflow.GetVersion(ctx, versionPaymentsReadWhileWaiting, workflow.DefaultVersion, 1)
+	wf.version3 = workflow.GetVersion(ctx, versionRefunds, workflow.DefaultVersion, 1)
 	var state activities.OrderState
 	ref := activities.OrderRef{OrderNumber: c.OrderNumber, Deployment: wf.in.Deployment}
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadOrder, ref).Get(ctx, &state); err != nil {
@@ -132,7 +146,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 		if order, placed, err = wf.placeOrder(ctx, payment); err != nil || !placed {
 			return wf.status, err
 		}
-		wf.setState(ctx, commerce.CheckoutPaid, "")
+		wf.recordState(ctx, commerce.CheckoutPaid, "")
 	} else if !order.Fulfillable() {
 		// A run started for an order that is already fulfilled: a late duplicate, or a second
 		// payment for the order (excessive), which ops must see.
@@ -143,27 +157,29 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 			wf.awaitExcessiveHandled(ctx)
 			wf.closeLateExcessive(ctx)
 		}
-		wf.setState(ctx, commerce.CheckoutFulfilled, "")
+		wf.recordState(ctx, commerce.CheckoutFulfilled, "")
 		return wf.status, nil
 	} else {
 		wf.logger.Info("order already placed; resuming fulfillment", "order_status", order.Status)
 	}
 	wf.syncLines(order)
 	workflow.Go(ctx, wf.watchLatePayments)
-	if err := wf.fulfil(ctx, order); err != nil {
+	if err := wf.fulfil(ctx, order); errors.Is(err, errRefundedByOps) {
+		return wf.status, nil
+	} else if err != nil {
 		return wf.status, err
 	}
 	if wf.version >= 1 {
 		wf.awaitExcessiveHandled(ctx)
 	}
-	wf.setState(ctx, commerce.CheckoutFulfilled, "")
+	wf.recordState(ctx, commerce.CheckoutFulfilled, "")
 	wf.status.OrderStatus = commerce.OrderComplete
 	if err := workflow.ExecuteActivity(receiptCtx(ctx), a.SendReceipt, c.OrderNumber).Get(ctx, nil); err != nil {
 		wf.logger.Warn("receipt not sent", "error", err)
 	}
 	wf.drainLatePayments(ctx)
 	if wf.closeLateExcessive(ctx) {
-		wf.setState(ctx, commerce.CheckoutFulfilled, "")
+		wf.recordState(ctx, commerce.CheckoutFulfilled, "")
 	}
 	return wf.status, nil
 }
@@ -176,7 +192,7 @@ func (wf *checkout) closeLateExcessive(ctx workflow.Context) bool {
 	for wf.version2 >= 1 && len(wf.status.ExcessivePayments) > wf.handledExcessive {
 		wf.awaitExcessiveHandled(ctx)
 		wf.drainLatePayments(ctx)
-		waited = true
+		waited = wf.version3 < 1 // refunded payments never put the checkout in NeedsAttention
 	}
 	return waited
 }
@@ -198,13 +214,20 @@ func (wf *checkout) placeOrder(ctx workflow.Context, payment *commerce.Payment) 
 			return order, false, fmt.Errorf("place order %s: %w", c.OrderNumber, err)
 		}
 		reason := fmt.Sprintf("No order placed: %s Refund the payment%s.", appErr.Message(), paymentRef(payment))
-		wf.setState(ctx, commerce.CheckoutNeedsAttention, reason)
-		if action := wf.awaitOps(ctx); action.Action == OpsMarkFulfilled {
+		wf.recordState(ctx, commerce.CheckoutNeedsAttention, reason)
+		action := wf.awaitOps(ctx)
+		if action.Action == OpsRefund && payment != nil {
+			wf.refundPayment(ctx, notificationOf(*payment), "No order placed (the learner already owned a seat of it): "+action.Note)
+			wf.releaseUnplacedBasket(ctx)
+			wf.closeRefunded(ctx, action)
+			return order, false, nil
+		}
+		if action.Action == OpsMarkFulfilled {
 			wf.closeByOps(ctx, action)
 			if wf.version2 >= 1 {
 				wf.releaseUnplacedBasket(ctx)
 			}
-			wf.setState(ctx, commerce.CheckoutFulfilled, "")
+			wf.recordState(ctx, commerce.CheckoutFulfilled, "")
 			return order, false, nil
 		}
 	}
@@ -241,8 +264,13 @@ func (wf *checkout) adoptOrderPayment(o commerce.Order) {
 // awaitExcessiveHandled keeps a checkout that received excessive payments in NeedsAttention
 // until ops close it (mark-fulfilled, once the extra payments are refunded).
 func (wf *checkout) awaitExcessiveHandled(ctx workflow.Context) {
+	if wf.version3 >= 1 {
+		// Excessive payments are refunded by their own workflows: wait only until those started.
+		_ = workflow.Await(ctx, func() bool { return wf.refundsStarting == 0 })
+		return
+	}
 	for len(wf.status.ExcessivePayments) > wf.handledExcessive {
-		wf.setState(ctx, commerce.CheckoutNeedsAttention, wf.excessiveReason())
+		wf.recordState(ctx, commerce.CheckoutNeedsAttention, wf.excessiveReason())
 		if action := wf.awaitOps(ctx); action.Action == OpsMarkFulfilled {
 			wf.closeByOps(ctx, action)
 			wf.handledExcessive = len(wf.status.ExcessivePayments)
@@ -257,6 +285,37 @@ func (wf *checkout) excessiveReason() string {
 		wf.in.Checkout.OrderNumber, strings.Join(wf.status.ExcessivePayments, ", "))
 }
 
+// notificationOf is the accepted notification of a payment (to refund it).
+func notificationOf(p commerce.Payment) commerce.PaymentNotification {
+	return commerce.PaymentNotification{Processor: p.Processor, TransactionID: p.TransactionID, Outcome: commerce.PaymentAccepted,
+		Amount: p.Amount, Currency: p.Currency}
+}
+
+// closeRefunded ends a checkout whose payment an operator refunded.
+func (wf *checkout) closeRefunded(ctx workflow.Context, action OpsAction) {
+	wf.logger.Info("checkout refunded by an operator", "note", action.Note)
+	wf.recordState(ctx, commerce.CheckoutRefunded, "")
+	_ = workflow.ExecuteLocalActivity(localCtx(ctx), a.SetCheckoutStatus, wf.in.Checkout.OrderNumber, commerce.CheckoutRefunded).Get(ctx, nil)
+}
+
+// refundOrder refunds a placed order whole (its lines, and the enrollments made) through refund
+// workflows, as an operator asked.
+func (wf *checkout) refundOrder(ctx workflow.Context, order commerce.Order, action OpsAction) {
+	c := wf.in.Checkout
+	var ids []int64
+	in := activities.OrderRefundInput{OrderNumber: c.OrderNumber, UserID: c.UserID, Username: c.Username, Deployment: wf.in.Deployment}
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.CreateOrderRefund, in).Get(ctx, &ids); err != nil {
+		wf.logger.Error("cannot create the refund of the order", "error", err)
+		return
+	}
+	for _, id := range ids {
+		wf.startRefund(ctx, commerce.Refund{ID: id, OrderNumber: c.OrderNumber, Username: c.Username, Total: order.TotalInclTax,
+			Currency: order.Currency, Status: commerce.RefundOpen}, true)
+		wf.status.Refunds = append(wf.status.Refunds, id)
+	}
+	wf.closeRefunded(ctx, action)
+}
+
 // closeByOps records in the database that an operator closed a checkout that needed attention;
 // the caller then sets the final state.
 func (wf *checkout) closeByOps(ctx workflow.Context, action OpsAction) {
@@ -265,97 +324,146 @@ func (wf *checkout) closeByOps(ctx workflow.Context, action OpsAction) {
 }
 
 // awaitPayment waits for an acceptable payment. It returns done when the checkout ended without
-// one (declined, cancelled or expired: the learner gets a new basket).
+// one (declined, cancelled, expired or refunded: the learner gets a new basket).
 func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool) {
-	c := wf.in.Checkout
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
-	timer := workflow.NewTimer(timerCtx, wf.in.PaymentTimeout)
-	timerLive := true
-	var flagged *commerce.PaymentNotification // an accepted payment that ops must look at
+	w := &paymentWait{timer: workflow.NewTimer(timerCtx, wf.in.PaymentTimeout), timerLive: true, cancelTimer: cancelTimer}
 	for {
 		var (
-			n       commerce.PaymentNotification
-			gotPay  bool
-			ops     OpsAction
-			gotOps  bool
-			expired bool
+			p    *commerce.Payment
+			over bool
 		)
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(wf.payCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &n); gotPay = true })
-		sel.AddReceive(wf.opsCh, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &ops); gotOps = true })
-		if timerLive {
-			sel.AddFuture(timer, func(f workflow.Future) {
-				if err := f.Get(ctx, nil); err == nil {
-					expired = true
-				}
-				timerLive = false
-			})
-		}
-		sel.Select(ctx)
-		switch {
-		case expired:
-			if p := wf.lastChancePayment(ctx); p != nil {
-				return p, false
-			}
-			wf.endWithoutPayment(ctx, commerce.CheckoutPaymentExpired, "No payment arrived within "+wf.in.PaymentTimeout.String()+".")
-			if p := wf.lastChancePayment(ctx); p != nil {
-				return p, false
-			}
-			return nil, true
-		case gotOps:
-			if ops.Action == OpsMarkFulfilled && flagged != nil {
-				wf.logger.Info("operator accepted a flagged payment", "transaction_id", flagged.TransactionID)
-				return wf.accept(*flagged), false
-			}
-			wf.logger.Info("ops action ignored while awaiting payment", "action", ops.Action)
-		case gotPay:
-			key := n.Processor + "/" + n.TransactionID + "/" + string(n.Outcome)
-			if wf.seen[key] || n.Outcome == commerce.PaymentDuplicate {
-				wf.status.IgnoredEvents++
-				wf.logger.Info("duplicate payment notification ignored", "transaction_id", n.TransactionID, "outcome", n.Outcome)
-				continue
-			}
-			wf.seen[key] = true
-			wf.status.Payment = &PaymentStatus{Processor: n.Processor, TransactionID: n.TransactionID, Outcome: n.Outcome,
-				Amount: commerce.FormatMoney(n.Amount), Currency: n.Currency}
-			switch n.Outcome {
-			case commerce.PaymentAccepted:
-				if problem := mismatch(c, n); problem != "" {
-					flagged = &n
-					cancelTimer()
-					timerLive = false
-					wf.setState(ctx, commerce.CheckoutNeedsAttention, problem)
-					continue
-				}
-				if flagged != nil && flagged.Outcome == commerce.PaymentAccepted && flagged.TransactionID != n.TransactionID {
-					// The flagged payment took money too: it is excessive now (to refund).
-					wf.addExcessive(ctx, flagged.TransactionID)
-				}
-				return wf.accept(n), false
-			case commerce.PaymentReview:
-				flagged = &n
-				cancelTimer()
-				timerLive = false
-				wf.setState(ctx, commerce.CheckoutNeedsAttention, "The processor holds the payment for review: "+n.Message)
-			default: // declined, cancelled, error
-				if flagged != nil && wf.holdsMoney(*flagged) && flagged.TransactionID != n.TransactionID {
-					// Money was taken by the flagged payment: a later failed attempt does not end
-					// the checkout; ops decide.
-					wf.logger.Info("payment attempt failed after a flagged accepted payment; still waiting for ops", "outcome", n.Outcome)
-					continue
-				}
-				if p := wf.lastChancePayment(ctx); p != nil {
-					return p, false
-				}
-				wf.endWithoutPayment(ctx, commerce.CheckoutPaymentDeclined, fmt.Sprintf("Payment %s: %s", n.Outcome, n.Message))
-				if p := wf.lastChancePayment(ctx); p != nil {
-					return p, false
-				}
-				return nil, true
-			}
+		switch ev := wf.nextEvent(ctx, w); {
+		case ev.expired:
+			p, over = wf.endUnpaid(ctx, commerce.CheckoutPaymentExpired, "No payment arrived within "+wf.in.PaymentTimeout.String()+"."), true
+		case ev.ops != nil:
+			p, over = wf.onOpsWhileUnpaid(ctx, w, *ev.ops)
+		case ev.payment != nil:
+			p, over = wf.onPayment(ctx, w, *ev.payment)
+		} // else: the cancelled timer fired; nothing to do
+		if over {
+			return p, p == nil
 		}
 	}
+}
+
+// paymentWait is awaitPayment's state: the payment timer, and the payment ops must look at.
+type paymentWait struct {
+	timer       workflow.Future
+	timerLive   bool
+	cancelTimer workflow.CancelFunc
+	// flagged is an accepted (mismatched) or REVIEW payment that ops must look at.
+	flagged *commerce.PaymentNotification
+}
+
+// stopTimer stops the payment timer: a flagged payment waits for ops, however long.
+func (w *paymentWait) stopTimer() {
+	w.cancelTimer()
+	w.timerLive = false
+}
+
+// waitEvent is what ended one wait: the timer, an ops action or a payment notification.
+type waitEvent struct {
+	expired bool
+	ops     *OpsAction
+	payment *commerce.PaymentNotification
+}
+
+// nextEvent waits for the next payment notification, ops action or the payment timeout.
+func (wf *checkout) nextEvent(ctx workflow.Context, w *paymentWait) waitEvent {
+	var ev waitEvent
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(wf.payCh, func(ch workflow.ReceiveChannel, _ bool) {
+		var n commerce.PaymentNotification
+		ch.Receive(ctx, &n)
+		ev.payment = &n
+	})
+	sel.AddReceive(wf.opsCh, func(ch workflow.ReceiveChannel, _ bool) {
+		var ops OpsAction
+		ch.Receive(ctx, &ops)
+		ev.ops = &ops
+	})
+	if w.timerLive {
+		sel.AddFuture(w.timer, func(f workflow.Future) {
+			ev.expired = f.Get(ctx, nil) == nil
+			w.timerLive = false
+		})
+	}
+	sel.Select(ctx)
+	return ev
+}
+
+// onOpsWhileUnpaid answers an ops action before any payment was placed: refund or accept the
+// flagged payment; anything else is ignored.
+func (wf *checkout) onOpsWhileUnpaid(ctx workflow.Context, w *paymentWait, ops OpsAction) (*commerce.Payment, bool) {
+	switch {
+	case w.flagged != nil && wf.version3 >= 1 && ops.Action == OpsRefund:
+		wf.refundPayment(ctx, *w.flagged, "Refunded by an operator: "+ops.Note)
+		wf.endWithoutPayment(ctx, commerce.CheckoutRefunded, "The flagged payment was refunded by an operator.")
+		return nil, true
+	case w.flagged != nil && ops.Action == OpsMarkFulfilled:
+		wf.logger.Info("operator accepted a flagged payment", "transaction_id", w.flagged.TransactionID)
+		return wf.accept(*w.flagged), true
+	}
+	wf.logger.Info("ops action ignored while awaiting payment", "action", ops.Action)
+	return nil, false
+}
+
+// onPayment answers a payment notification: a payment to place, a payment for ops to look at,
+// or the end of the checkout (declined, cancelled, error); repeats are counted and ignored.
+func (wf *checkout) onPayment(ctx workflow.Context, w *paymentWait, n commerce.PaymentNotification) (*commerce.Payment, bool) {
+	key := n.Processor + "/" + n.TransactionID + "/" + string(n.Outcome)
+	if wf.seen[key] || n.Outcome == commerce.PaymentDuplicate {
+		wf.status.IgnoredEvents++
+		wf.logger.Info("duplicate payment notification ignored", "transaction_id", n.TransactionID, "outcome", n.Outcome)
+		return nil, false
+	}
+	wf.seen[key] = true
+	wf.status.Payment = &PaymentStatus{Processor: n.Processor, TransactionID: n.TransactionID, Outcome: n.Outcome,
+		Amount: commerce.FormatMoney(n.Amount), Currency: n.Currency}
+	switch n.Outcome {
+	case commerce.PaymentAccepted:
+		return wf.onAccepted(ctx, w, n)
+	case commerce.PaymentReview:
+		w.flagged = &n
+		w.stopTimer()
+		wf.recordState(ctx, commerce.CheckoutNeedsAttention, "The processor holds the payment for review: "+n.Message)
+		return nil, false
+	}
+	// declined, cancelled, error
+	if w.flagged != nil && wf.holdsMoney(*w.flagged) && w.flagged.TransactionID != n.TransactionID {
+		// Money was (or may be) taken by the flagged payment: a later failed attempt does not
+		// end the checkout; ops decide.
+		wf.logger.Info("payment attempt failed after a flagged payment; still waiting for ops", "outcome", n.Outcome)
+		return nil, false
+	}
+	return wf.endUnpaid(ctx, commerce.CheckoutPaymentDeclined, fmt.Sprintf("Payment %s: %s", n.Outcome, n.Message)), true
+}
+
+// onAccepted answers an accepted payment: placed when it pays for the checkout, else flagged for
+// ops (a flagged payment that took money becomes excessive once another one pays).
+func (wf *checkout) onAccepted(ctx workflow.Context, w *paymentWait, n commerce.PaymentNotification) (*commerce.Payment, bool) {
+	if problem := mismatch(wf.in.Checkout, n); problem != "" {
+		w.flagged = &n
+		w.stopTimer()
+		wf.recordState(ctx, commerce.CheckoutNeedsAttention, problem)
+		return nil, false
+	}
+	if w.flagged != nil && w.flagged.Outcome == commerce.PaymentAccepted && w.flagged.TransactionID != n.TransactionID {
+		wf.addExcessive(ctx, *w.flagged)
+	}
+	return wf.accept(n), true
+}
+
+// endUnpaid ends the checkout without payment (the learner gets a new basket), unless an
+// accepted payment for it is already queued: it returns that payment to place, or nil.
+func (wf *checkout) endUnpaid(ctx workflow.Context, state commerce.CheckoutStatus, reason string) *commerce.Payment {
+	if p := wf.lastChancePayment(ctx); p != nil {
+		return p
+	}
+	wf.endWithoutPayment(ctx, state, reason)
+	return wf.lastChancePayment(ctx)
 }
 
 // holdsMoney reports whether a flagged payment took (or, under review, may take) money, so that a
@@ -385,7 +493,7 @@ func (wf *checkout) accept(n commerce.PaymentNotification) *commerce.Payment {
 
 // endWithoutPayment gives the learner a new basket with the same lines and ends the checkout.
 func (wf *checkout) endWithoutPayment(ctx workflow.Context, state commerce.CheckoutStatus, reason string) {
-	wf.setState(ctx, state, reason)
+	wf.recordState(ctx, state, reason)
 	c := wf.in.Checkout
 	var basketID int64
 	err := workflow.ExecuteLocalActivity(localCtx(ctx), a.ReopenBasket,
@@ -404,7 +512,7 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 		// Actions queued before this pass (e.g. the retry that started a recovering run) are
 		// answered by the pass itself; a queued mark-fulfilled is kept for after it.
 		queued := wf.drainOps()
-		wf.setState(ctx, commerce.CheckoutFulfilling, "")
+		wf.recordState(ctx, commerce.CheckoutFulfilling, "")
 		type pending struct {
 			index  int
 			future workflow.Future
@@ -449,10 +557,14 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 			return nil
 		}
 		// The order notes say why each line failed; the flag adds no note of its own.
-		wf.enterState(ctx, commerce.CheckoutNeedsAttention, "Fulfillment failed; waiting for an ops-action signal (retry or mark-fulfilled).", false)
+		wf.recordStateNoted(ctx, commerce.CheckoutNeedsAttention, "Fulfillment failed; waiting for an ops-action signal (retry or mark-fulfilled).", false)
 		action := queued
 		if action.Action != OpsMarkFulfilled {
 			action = wf.awaitOps(ctx)
+		}
+		if action.Action == OpsRefund {
+			wf.refundOrder(ctx, order, action)
+			return errRefundedByOps
 		}
 		if action.Action == OpsMarkFulfilled {
 			if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MarkOrderFulfilled,
@@ -472,7 +584,7 @@ func (wf *checkout) awaitOps(ctx workflow.Context) OpsAction {
 		if !wf.receiveOps(ctx, &ops) {
 			continue
 		}
-		if ops.Action == OpsRetry || ops.Action == OpsMarkFulfilled {
+		if ops.Action == OpsRetry || ops.Action == OpsMarkFulfilled || (wf.version3 >= 1 && ops.Action == OpsRefund) {
 			wf.logger.Info("ops action", "action", ops.Action)
 			return ops
 		}
@@ -562,19 +674,65 @@ func (wf *checkout) lateNotification(ctx workflow.Context, n commerce.PaymentNot
 		paid = wf.status.Payment.TransactionID
 	}
 	if n.Outcome == commerce.PaymentAccepted && n.TransactionID != paid && !slices.Contains(wf.status.ExcessivePayments, n.TransactionID) {
-		wf.addExcessive(ctx, n.TransactionID)
+		wf.addExcessive(ctx, n)
 		return
 	}
 	wf.status.IgnoredEvents++
 }
 
 // addExcessive records an accepted payment that paid for the order again: listed in the status,
-// and (from version 1) flagged for ops with an order note, whenever it arrives.
-func (wf *checkout) addExcessive(ctx workflow.Context, transactionID string) {
-	wf.status.ExcessivePayments = append(wf.status.ExcessivePayments, transactionID)
-	wf.logger.Error("excessive payment: a second accepted payment for this order; refund it", "transaction_id", transactionID)
+// and (from version 1) flagged for ops with an order note, whenever it arrives; from version 3
+// it is refunded at once through a refund workflow, and ops need not act.
+func (wf *checkout) addExcessive(ctx workflow.Context, n commerce.PaymentNotification) {
+	wf.status.ExcessivePayments = append(wf.status.ExcessivePayments, n.TransactionID)
+	wf.logger.Error("excessive payment: a second accepted payment for this order", "transaction_id", n.TransactionID)
+	if wf.version3 >= 1 {
+		wf.refundsStarting++
+		defer func() { wf.refundsStarting-- }()
+		id := wf.refundPayment(ctx, n, "Excessive payment: order "+wf.in.Checkout.OrderNumber+" was paid again by transaction "+n.TransactionID+".")
+		wf.flag(ctx, fmt.Sprintf("Excessive payment: order %s was paid again by %s transaction %s (%s %s); refunded automatically (refund %d).",
+			wf.in.Checkout.OrderNumber, n.Processor, n.TransactionID, commerce.FormatMoney(n.Amount), n.Currency, id), true)
+		wf.handledExcessive = len(wf.status.ExcessivePayments)
+		return
+	}
 	if wf.version >= 1 {
 		wf.flag(ctx, wf.excessiveReason(), true)
+	}
+}
+
+// refundPayment gives a payment back through its own refund workflow (a child that outlives
+// the checkout) and returns the refund's id (0 when it could not be created: ops then see the
+// flag). The refund is created once per payment, however often this runs.
+func (wf *checkout) refundPayment(ctx workflow.Context, n commerce.PaymentNotification, reason string) int64 {
+	c := wf.in.Checkout
+	r := commerce.Refund{OrderNumber: c.OrderNumber, UserID: c.UserID, Username: c.Username, Total: n.Amount, Currency: n.Currency,
+		Status: commerce.RefundOpen, Processor: n.Processor, Reference: n.TransactionID, Reason: reason}
+	var id int64
+	in := activities.PaymentRefundInput{Refund: r, Deployment: wf.in.Deployment}
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.CreatePaymentRefund, in).Get(ctx, &id); err != nil {
+		wf.logger.Error("cannot create the refund of a payment", "transaction_id", n.TransactionID, "error", err)
+		return 0
+	}
+	r.ID = id
+	wf.startRefund(ctx, r, false)
+	wf.status.Refunds = append(wf.status.Refunds, id)
+	return id
+}
+
+// startRefund starts the refund's workflow as an abandoned child (it runs to its end whatever
+// happens to the checkout) and waits until it has started.
+func (wf *checkout) startRefund(ctx workflow.Context, r commerce.Refund, revoke bool) {
+	opts := refundStartOptions(r, workflow.GetInfo(ctx).TaskQueueName)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: opts.ID, TaskQueue: opts.TaskQueue, ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: opts.TypedSearchAttributes, StaticSummary: opts.StaticSummary,
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, RefundWorkflowType, RefundInput{RefundID: r.ID, RevokeFulfillment: revoke,
+		RetryLimit: wf.in.FulfillmentRetryLimit, Deployment: wf.in.Deployment})
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		// Already started (this payment was refunded by an earlier run): nothing to do.
+		wf.logger.Info("refund workflow not started", "refund_id", r.ID, "error", err)
 	}
 }
 
@@ -623,14 +781,16 @@ func (wf *checkout) syncLines(o commerce.Order) {
 	}
 }
 
-// setState records a state in the status, the CheckoutStatus search attribute and the UI details;
-// NeedsAttention is also flagged in the database with its reason, noted on the order.
-func (wf *checkout) setState(ctx workflow.Context, state commerce.CheckoutStatus, reason string) {
-	wf.enterState(ctx, state, reason, true)
+// recordState records a state in the status, the CheckoutStatus search attribute (a command) and
+// the UI details; NeedsAttention also runs the FlagForOps local activity, which writes the reason
+// to the database and notes it on the order.
+func (wf *checkout) recordState(ctx workflow.Context, state commerce.CheckoutStatus, reason string) {
+	wf.recordStateNoted(ctx, state, reason, true)
 }
 
-// enterState is setState; note says whether a NeedsAttention reason is also noted on the order.
-func (wf *checkout) enterState(ctx workflow.Context, state commerce.CheckoutStatus, reason string, note bool) {
+// recordStateNoted is recordState; note says whether a NeedsAttention reason is also noted on the
+// order.
+func (wf *checkout) recordStateNoted(ctx workflow.Context, state commerce.CheckoutStatus, reason string, note bool) {
 	wf.status.State = state
 	wf.status.LastError = reason
 	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchCheckoutStatus.ValueSet(string(state))); err != nil {

@@ -287,7 +287,8 @@ func TestCheckout_MismatchedPayment_NeedsAttentionUntilOpsAcceptIt(t *testing.T)
 	}
 }
 
-// 6. A correct payment arriving after a mismatched one is accepted.
+// 6. A correct payment arriving after a mismatched one is accepted; the mismatched one took
+// money too, so it is refunded at once (its own refund workflow), without ops.
 func TestCheckout_CorrectPaymentAfterMismatch_IsAccepted(t *testing.T) {
 	h := newHarness(t, input(twoSeats()))
 	wrong := paid("txn-1")
@@ -296,23 +297,23 @@ func TestCheckout_CorrectPaymentAfterMismatch_IsAccepted(t *testing.T) {
 	h.pay(time.Minute, wrong)
 	h.snap(2*time.Minute, "flagged")
 	h.pay(3*time.Minute, right)
-	h.snap(4*time.Minute, "excessive")
-	h.ops(5*time.Minute, workflows.OpsMarkFulfilled, "txn-1 refunded at the processor")
 	st := h.run()
 
 	assert.Equal(t, commerce.CheckoutNeedsAttention, h.snapshot("flagged").Status.State)
 	require.Len(t, h.places, 1)
 	assert.Equal(t, startTime.Add(3*time.Minute), h.places[0].At)
 	assertPayment(t, right, h.places[0].In.Payment)
-	// The mismatched payment took money too: it is excessive, and ops must refund it.
-	excessive := h.snapshot("excessive").Status
-	assert.Equal(t, commerce.CheckoutNeedsAttention, excessive.State)
-	assert.Equal(t, []string{"txn-1"}, excessive.ExcessivePayments)
-	assert.Contains(t, excessive.LastError, "txn-1")
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 	assert.Equal(t, "txn-2", st.Payment.TransactionID)
+	assert.Equal(t, []string{"txn-1"}, st.ExcessivePayments)
+	require.Len(t, h.paymentRefunds, 1)
+	assert.Equal(t, "txn-1", h.paymentRefunds[0].Reference)
+	assert.Equal(t, "14.90", commerce.FormatMoney(h.paymentRefunds[0].Total), "the amount that payment took")
+	assert.Equal(t, []int64{1}, st.Refunds)
+	require.Len(t, h.refundRuns, 1)
+	assert.False(t, h.refundRuns[0].RevokeFulfillment, "a payment refund revokes nothing")
 	assert.Empty(t, st.LastError)
-	assert.Equal(t, []string{needsAttention, paidState, fulfilling, needsAttention, fulfilled}, h.searchStates())
+	assert.Equal(t, []string{needsAttention, paidState, fulfilling, fulfilled}, h.searchStates())
 }
 
 // Ops actions while awaiting a payment, with nothing flagged, change nothing.
@@ -734,56 +735,48 @@ func TestCheckout_UnsupportedLineNeedsAttention(t *testing.T) {
 	assert.Equal(t, 1, h.count("MarkOrderFulfilled"))
 }
 
-// A second, different accepted payment after the order's payment is recorded as excessive.
+// A second, different accepted payment after the order's payment is excessive: flagged on the
+// order and refunded at once through its own refund workflow, once however often it repeats.
 func TestCheckout_SecondAcceptedPaymentIsExcessive(t *testing.T) {
 	h := newHarness(t, input(twoSeats()))
 	h.pay(time.Minute, paid("txn-1"), paid("txn-2"), paid("txn-2"))
-	h.snap(2*time.Minute, "waiting for ops")
-	h.ops(3*time.Minute, workflows.OpsRetry, "")
-	h.snap(4*time.Minute, "after a retry")
-	h.ops(5*time.Minute, workflows.OpsMarkFulfilled, "txn-2 refunded by hand")
 	st := h.run()
 
 	assert.Equal(t, 1, h.count("PlaceOrder"))
 	assert.Equal(t, "txn-1", st.Payment.TransactionID)
 	assert.Equal(t, []string{"txn-2"}, st.ExcessivePayments)
 	assert.Equal(t, 1, st.IgnoredEvents, "the repeat of the excessive payment")
-	// Ops see it the same way as every flagged payment: NeedsAttention, a reason, an order note.
-	for _, name := range []string{"waiting for ops", "after a retry"} {
-		snap := h.snapshot(name).Status
-		assert.Equal(t, commerce.CheckoutNeedsAttention, snap.State, name)
-		assert.Contains(t, snap.LastError, "Excessive payment", name)
-		assert.Contains(t, snap.LastError, "txn-2", name)
-	}
+	require.Len(t, h.paymentRefunds, 1)
+	assert.Equal(t, "txn-2", h.paymentRefunds[0].Reference)
+	assert.Equal(t, "149.00", commerce.FormatMoney(h.paymentRefunds[0].Total))
+	require.Len(t, h.refundRuns, 1)
+	assert.Equal(t, deployment, h.refundRuns[0].Deployment)
 	require.NotEmpty(t, h.flags)
 	for _, f := range h.flags {
 		assert.True(t, f.Note, "noted on the order")
 		assert.Contains(t, f.Reason, "txn-2")
-		assert.Equal(t, deployment, f.Deployment)
+		assert.Contains(t, f.Reason, "refunded automatically")
 	}
-	assert.Equal(t, commerce.CheckoutFulfilled, st.State, "closed by ops")
-	assert.Equal(t, fulfilled, h.searchStates()[len(h.searchStates())-1])
-	assert.Contains(t, h.searchStates(), needsAttention)
+	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
+	assert.NotContains(t, h.searchStates(), needsAttention, "nothing for ops to do")
 }
 
 // A run started for an order already fulfilled by a second, different payment (the callback of
-// a payment arriving after the workflow completed) flags it for ops and waits for them.
+// a payment arriving after the workflow completed) refunds it and ends.
 func TestCheckout_ExcessivePaymentAfterTheWorkflowEnded_ReachesOps(t *testing.T) {
 	h := newHarness(t, input(twoSeats()))
 	o := orderFrom(twoSeats(), &commerce.Payment{Processor: processor, TransactionID: "txn-1", Amount: money("149.00"), Currency: "USD"})
 	o.Status = commerce.OrderComplete
 	h.preload(o)
 	h.pay(0, paid("txn-1"), paid("txn-9"))
-	h.snap(time.Minute, "waiting for ops")
-	h.ops(2*time.Minute, workflows.OpsMarkFulfilled, "refunded")
 	st := h.run()
 
 	assert.Zero(t, h.count("PlaceOrder"))
 	assert.Zero(t, h.count("Enroll"))
-	snap := h.snapshot("waiting for ops").Status
-	assert.Equal(t, commerce.CheckoutNeedsAttention, snap.State)
-	assert.Equal(t, []string{"txn-9"}, snap.ExcessivePayments)
-	assert.Equal(t, 1, snap.IgnoredEvents, "the order's own payment, repeated")
+	assert.Equal(t, []string{"txn-9"}, st.ExcessivePayments)
+	assert.Equal(t, 1, st.IgnoredEvents, "the order's own payment, repeated")
+	require.Len(t, h.paymentRefunds, 1)
+	assert.Equal(t, "txn-9", h.paymentRefunds[0].Reference)
 	require.NotEmpty(t, h.flags)
 	assert.Contains(t, h.flags[0].Reason, "txn-9")
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)

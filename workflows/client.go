@@ -20,6 +20,7 @@ import (
 // Register adds the checkout workflow and its activities to a worker.
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(CheckoutWorkflow, workflow.RegisterOptions{Name: CheckoutWorkflowType})
+	w.RegisterWorkflowWithOptions(RefundWorkflow, workflow.RegisterOptions{Name: RefundWorkflowType})
 	w.RegisterActivity(acts)
 }
 

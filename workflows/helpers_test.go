@@ -183,6 +183,9 @@ type harness struct {
 	// placeErr, when set, decides a failure of PlaceOrder (nil: placed).
 	placeErr func(in activities.PlaceOrderInput) error
 	flags    []activities.FlagInput
+	// paymentRefunds are the payment refunds created; refundRuns the refund workflows started.
+	paymentRefunds []commerce.Refund
+	refundRuns     []workflows.RefundInput
 }
 
 func newHarness(t *testing.T, in workflows.CheckoutInput) *harness {
@@ -299,6 +302,34 @@ func newHarness(t *testing.T, in workflows.CheckoutInput) *harness {
 			h.calls["FlagForOps"]++
 			h.flags = append(h.flags, in)
 			return nil
+		})
+	env.OnActivity(a.CreatePaymentRefund, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.PaymentRefundInput) (int64, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.calls["CreatePaymentRefund"]++
+			for i, r := range h.paymentRefunds { // once per payment, like the store
+				if r.Processor == in.Refund.Processor && r.Reference == in.Refund.Reference {
+					return int64(i + 1), nil
+				}
+			}
+			h.paymentRefunds = append(h.paymentRefunds, in.Refund)
+			return int64(len(h.paymentRefunds)), nil
+		})
+	env.OnActivity(a.CreateOrderRefund, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.OrderRefundInput) ([]int64, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.calls["CreateOrderRefund"]++
+			return []int64{100}, nil
+		})
+	env.RegisterWorkflowWithOptions(workflows.RefundWorkflow, workflow.RegisterOptions{Name: workflows.RefundWorkflowType})
+	env.OnWorkflow(workflows.RefundWorkflowType, mock.Anything, mock.Anything).Return(
+		func(_ workflow.Context, in workflows.RefundInput) (workflows.RefundState, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.refundRuns = append(h.refundRuns, in)
+			return workflows.RefundState{RefundID: in.RefundID, Status: commerce.RefundComplete}, nil
 		})
 	env.OnActivity(a.SendReceipt, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, number string) error {

@@ -3,7 +3,11 @@
 // It imports neither pgx nor Gin; all I/O happens in activities.
 package workflows
 
-import "go.temporal.io/sdk/temporal"
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+)
 
 // TaskQueue is the task queue of every workflow and activity of the service.
 const TaskQueue = "ecommerce"
@@ -20,6 +24,8 @@ const (
 const (
 	OpsRetry         = "retry"
 	OpsMarkFulfilled = "mark-fulfilled"
+	// OpsRefund refunds the checkout's payment (or its order) and closes it as Refunded.
+	OpsRefund = "refund"
 )
 
 // versionOpsSeeEveryPayment gates the commands added for issue 7 (workflow.GetVersion): every
@@ -32,11 +38,38 @@ const versionOpsSeeEveryPayment = "ops-see-every-payment"
 // a wait (during the receipt, or as ops close the case).
 const versionPaymentsReadWhileWaiting = "payments-read-while-waiting"
 
+// versionRefunds gates refunds from the checkout: excessive payments are refunded at once, and
+// the ops action refund refunds a flagged payment, a refused order's payment or a placed order.
+const versionRefunds = "refunds"
+
 // OpsAction is the payload of the ops-action signal.
 type OpsAction struct {
 	Action string `json:"action"`
 	Note   string `json:"note,omitempty"`
 }
+
+// Names of the refund workflow's type and signal; it answers the same status query.
+const (
+	RefundWorkflowType   = "RefundWorkflow"
+	SignalRefundDecision = "refund-decision"
+)
+
+// Decisions accepted on the refund-decision signal (besides "approve", which resumes a refund
+// waiting after a failure as retry does).
+const (
+	RefundRetry    = "retry"
+	RefundMarkDone = "mark-done"
+)
+
+// Counters the workflows emit through the SDK's metrics handler (metrics.CheckoutOutcomes and
+// metrics.RefundOutcomes name them too; workflows do not import the metrics package).
+const (
+	MetricCheckoutOutcomes = "ecommerce_checkout_outcomes"
+	MetricRefundOutcomes   = "ecommerce_refund_outcomes"
+)
+
+// RefundWorkflowID is the workflow ID of a refund.
+func RefundWorkflowID(id int64) string { return fmt.Sprintf("refund-%d", id) }
 
 // CheckoutWorkflowID is the workflow ID of an order number's checkout.
 func CheckoutWorkflowID(orderNumber string) string { return "checkout-" + orderNumber }
@@ -51,4 +84,6 @@ var (
 	// SearchOrderTotal is a Double (DESIGN.md §4), for ops to filter on; set only through
 	// orderTotalAttribute, never read back as money.
 	SearchOrderTotal = temporal.NewSearchAttributeKeyFloat64("OrderTotal")
+	// SearchRefundStatus is a refund workflow's status (edX's refund statuses).
+	SearchRefundStatus = temporal.NewSearchAttributeKeyKeyword("RefundStatus")
 )

@@ -17,6 +17,7 @@ var searchAttributeTypes = map[string]enumspb.IndexedValueType{
 	SearchCheckoutStatus.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	SearchPaymentProcessor.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	SearchOrderTotal.GetName():       enumspb.INDEXED_VALUE_TYPE_DOUBLE,
+	SearchRefundStatus.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 // EnsureSearchAttributes registers the checkout's search attributes in the namespace, adding

@@ -39,41 +39,33 @@ func TestCheckout_PaymentWhileWaitingForOpsOnAnOwnedSeatIsFlagged(t *testing.T) 
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 }
 
-// A third payment arriving while ops look at an excessive payment of a completed order is
-// flagged in the same wait.
+// Several excessive payments of a completed order are each refunded once.
 func TestCheckout_PaymentWhileWaitingForOpsOnACompletedOrderIsFlagged(t *testing.T) {
 	h := newHarness(t, input(twoSeats()))
 	o := orderFrom(twoSeats(), &commerce.Payment{Processor: processor, TransactionID: "txn-1", Amount: money("149.00"), Currency: "USD"})
 	o.Status = commerce.OrderComplete
 	h.preload(o)
-	h.pay(0, paid("txn-9"))
-	h.pay(time.Minute, paid("txn-10"))
-	h.ops(2*time.Minute, workflows.OpsMarkFulfilled, "refunded")
+	h.pay(0, paid("txn-9"), paid("txn-10"))
 	st := h.run()
 	assert.Equal(t, []string{"txn-9", "txn-10"}, st.ExcessivePayments)
-	assert.Contains(t, flagReasons(h)[len(h.flags)-1], "txn-10")
+	require.Len(t, h.paymentRefunds, 2)
+	assert.Len(t, h.refundRuns, 2)
 	assert.False(t, h.log.contains("unhandled signals"))
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 }
 
-// An excessive payment arriving while the receipt is retried makes the checkout wait for ops
-// again instead of ending Fulfilled.
+// An excessive payment arriving while the receipt is retried is refunded before the checkout
+// ends: its refund workflow has started.
 func TestCheckout_ExcessivePaymentDuringTheReceiptWaitsForOps(t *testing.T) {
 	h := newHarness(t, input(twoSeats()))
 	h.receiptErr = errors.New("smtp down")
 	h.pay(time.Minute, paid("txn-1"))
 	h.pay(time.Minute+3*time.Second, paid("txn-2"))
-	h.snap(5*time.Minute, "after the receipt")
-	h.ops(10*time.Minute, workflows.OpsMarkFulfilled, "refunded txn-2")
 	st := h.run()
-	snap := h.snapshot("after the receipt").Status
-	assert.Equal(t, commerce.CheckoutNeedsAttention, snap.State)
-	assert.Contains(t, snap.LastError, "txn-2")
-	states := h.searchStates()
-	require.GreaterOrEqual(t, len(states), 2)
-	assert.Equal(t, []string{needsAttention, fulfilled}, states[len(states)-2:])
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 	assert.Equal(t, []string{"txn-2"}, st.ExcessivePayments)
+	require.Len(t, h.paymentRefunds, 1)
+	assert.Len(t, h.refundRuns, 1)
 }
 
 // A payment under review (e.g. a PayPal capture PENDING) may still take money: a cancel or a
@@ -89,4 +81,59 @@ func TestCheckout_ReviewHoldsTheCheckoutAgainstALaterCancel(t *testing.T) {
 	assert.Zero(t, h.count("ReopenBasket"), "the basket is not given back while money may be taken")
 	assert.Equal(t, 1, h.count("PlaceOrder"))
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
+}
+
+// Ops refund a mismatched payment: it is refunded through a refund workflow, the learner gets
+// the basket back, and the checkout ends Refunded.
+func TestCheckout_OpsRefundAMismatchedPayment(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	wrong := paid("txn-1")
+	wrong.Amount = money("1.00")
+	h.pay(time.Minute, wrong)
+	h.ops(2*time.Minute, workflows.OpsRefund, "wrong amount")
+	st := h.run()
+	assert.Equal(t, commerce.CheckoutRefunded, st.State)
+	require.Len(t, h.paymentRefunds, 1)
+	assert.Equal(t, "txn-1", h.paymentRefunds[0].Reference)
+	assert.Equal(t, "1.00", commerce.FormatMoney(h.paymentRefunds[0].Total))
+	assert.Len(t, h.refundRuns, 1)
+	require.Len(t, h.reopens, 1)
+	assert.Equal(t, commerce.CheckoutRefunded, h.reopens[0].In.Status)
+	assert.Zero(t, h.count("PlaceOrder"))
+}
+
+// Ops refund the payment of an order refused because the learner already owned its seat.
+func TestCheckout_OpsRefundARefusedOrdersPayment(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	h.placeErr = func(activities.PlaceOrderInput) error {
+		return temporal.NewNonRetryableApplicationError("owned", activities.ErrTypeAlreadyOwned, nil)
+	}
+	h.pay(time.Minute, paid("txn-1"))
+	h.ops(2*time.Minute, workflows.OpsRefund, "")
+	st := h.run()
+	assert.Equal(t, commerce.CheckoutRefunded, st.State)
+	require.Len(t, h.paymentRefunds, 1)
+	assert.Equal(t, "txn-1", h.paymentRefunds[0].Reference)
+	assert.Equal(t, "149.00", commerce.FormatMoney(h.paymentRefunds[0].Total))
+	assert.Len(t, h.refundRuns, 1)
+}
+
+// Ops refund an order whose fulfillment failed: its lines are refunded and revoked, no receipt.
+func TestCheckout_OpsRefundAnOrderThatCouldNotBeFulfilled(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	h.enroll = func(in activities.EnrollInput, _ int32) error {
+		if in.SKU == skuCredit {
+			return lmsRejected("course not found")
+		}
+		return nil
+	}
+	h.pay(time.Minute, paid("txn-1"))
+	h.ops(time.Hour, workflows.OpsRefund, "course withdrawn")
+	st := h.run()
+	assert.Equal(t, commerce.CheckoutRefunded, st.State)
+	assert.Equal(t, 1, h.count("CreateOrderRefund"))
+	require.Len(t, h.refundRuns, 1)
+	assert.True(t, h.refundRuns[0].RevokeFulfillment)
+	assert.Equal(t, []int64{100}, st.Refunds)
+	assert.Zero(t, h.count("SendReceipt"))
 }

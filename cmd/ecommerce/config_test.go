@@ -85,7 +85,7 @@ func TestDevelopmentSecretsAreRefusedOffLoopback(t *testing.T) {
 	env := map[string]string{"PUBLIC_URL": "https://shop.example.com"}
 	_, err := loadConfig(func(k string) string { return env[k] })
 	require.ErrorContains(t, err, "JWT_SECRET_KEY is the published development default")
-	for _, k := range []string{"JWT_SECRET_KEY", "LMS_API_KEY", "CYBERSOURCE_SECRET_KEY", "PAYPAL_CLIENT_SECRET", "CSRF_SECRET_KEY"} {
+	for _, k := range []string{"JWT_SECRET_KEY", "LMS_API_KEY", "CYBERSOURCE_SECRET_KEY", "CYBERSOURCE_REST_SHARED_SECRET", "PAYPAL_CLIENT_SECRET", "CSRF_SECRET_KEY"} {
 		env[k] = "a-real-secret-" + k
 	}
 	_, err = loadConfig(func(k string) string { return env[k] })

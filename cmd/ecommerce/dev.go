@@ -61,7 +61,7 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer)
 	defer w.Stop()
 	co := checkouts(cfg, tc, deployment, nil)
 	sweepOrphans(ctx, cfg, store, co, logger)
-	handler, err := newAPIHandler(cfg, store, co, deployment, logger)
+	handler, err := newAPIHandler(cfg, store, co, tc, deployment, logger)
 	if err != nil {
 		return err
 	}
@@ -97,6 +97,7 @@ func startSimulators(cfg config, logger *slog.Logger) (func(), error) {
 	cs := cybersim.New(cybersim.Config{
 		Profiles:  []cybersource.Profile{{ProfileID: cfg.CyberSourceProfileID, AccessKey: cfg.CyberSourceAccessKey, SecretKey: cfg.CyberSourceSecretKey}},
 		NotifyURL: cfg.PublicURL + "/payment/cybersource/notify/",
+		RESTKeys:  []cybersim.RESTKey{{MerchantID: cfg.CyberSourceMerchantID, KeyID: cfg.CyberSourceRESTKeyID, SharedSecret: cfg.CyberSourceRESTSharedSecret}},
 		Logger:    logger.With("simulator", "cybersource"),
 	})
 	pp := paypalsim.New(paypalsim.Config{ClientID: cfg.PayPalClientID, ClientSecret: cfg.PayPalClientSecret,

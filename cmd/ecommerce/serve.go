@@ -11,9 +11,15 @@ import (
 
 	"github.com/coursecommerce/commerce/api"
 	"github.com/coursecommerce/commerce/auth"
+	"github.com/coursecommerce/commerce/commerce"
 	"github.com/coursecommerce/commerce/db"
+	"github.com/coursecommerce/commerce/metrics"
+	"github.com/coursecommerce/commerce/payment"
+	"github.com/coursecommerce/commerce/payment/cybersource"
 	"github.com/coursecommerce/commerce/payment/paypal"
+	"github.com/coursecommerce/commerce/workflows"
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
 )
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
@@ -39,7 +45,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	go store.ListenForChanges(ctx, logger)
 	co := checkouts(cfg, tc, deployment, guard)
 	sweepOrphans(ctx, cfg, store, co, logger)
-	handler, err := newAPIHandler(cfg, store, co, deployment, logger)
+	handler, err := newAPIHandler(cfg, store, co, tc, deployment, logger)
 	if err != nil {
 		return err
 	}
@@ -52,19 +58,24 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	return nil
 }
 
-func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, deployment string, logger *slog.Logger) (http.Handler, error) {
+func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, tc client.Client, deployment string, logger *slog.Logger) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	verifier, err := auth.NewVerifier(cfg.JWTSecretKey, cfg.issuers(), auth.WithJWKSet(cfg.JWTPublicSigningJWKSet))
 	if err != nil {
 		return nil, fmt.Errorf("JWT verifier: %w", err)
 	}
 	cs := cybersourceProcessor(cfg)
-	return api.NewHandler(api.Config{
+	var pp api.HostedProcessor
+	if p := paypalProcessor(cfg, store, deployment, logger); p != nil {
+		pp = *p
+	}
+	return api.NewHandler(api.Config{PayPal: pp,
 		Store: store, Verifier: verifier, PartnerShortCode: cfg.PartnerShortCode, Logger: logger,
 		PublicURL: cfg.PublicURL, Checkouts: co, Processors: []api.PaymentProcessor{cs}, CyberSource: cs,
 		CallbackRate: float64(cfg.CallbackRateLimit), CallbackBurst: 2 * cfg.CallbackRateLimit, TrustedProxies: cfg.trustedProxies(),
 		CORSOrigins: cfg.corsOrigins(), CSRFSecretKey: cfg.CSRFSecretKey,
-		PaymentPageURL: cfg.PaymentPageURL, LMSURL: cfg.LMSURL, PayPal: paypalProcessor(cfg, store, deployment, logger),
+		PaymentPageURL: cfg.PaymentPageURL, LMSURL: cfg.LMSURL, Refunds: refundsRunner(cfg, tc, deployment, co),
+		Metrics: metrics.Default, TemporalHealth: temporalHealth(tc),
 	}), nil
 }
 
@@ -92,25 +103,68 @@ func listenAndServe(ctx context.Context, cfg config, handler http.Handler, logge
 	return nil
 }
 
+// refundsRunner starts refund workflows for the API, under the same namespace guard and
+// deployment identity as the checkouts.
+func refundsRunner(cfg config, tc client.Client, deployment string, co api.Checkouts) api.Refunds {
+	var guard *workflows.NamespaceGuard
+	if c, ok := co.(*workflows.Checkouts); ok {
+		guard = c.Guard
+	}
+	return &workflows.Refunds{Client: tc, TaskQueue: cfg.TemporalTaskQueue, RetryLimit: cfg.FulfillmentRetryLimit,
+		Deployment: deployment, Guard: guard}
+}
+
 // paypalProcessor is PayPal (Orders v2) with every API exchange recorded in
 // payment_processor_responses, or nil when PAYPAL_CLIENT_ID is empty. PayPal-Request-Ids start
 // with the deployment identity, so two deployments on one PayPal account never share a payment.
-func paypalProcessor(cfg config, store *db.Store, deployment string, logger *slog.Logger) api.HostedProcessor {
+func paypalProcessor(cfg config, store *db.Store, deployment string, logger *slog.Logger) *paypal.Processor {
 	if cfg.PayPalClientID == "" {
 		return nil
 	}
 	// Every exchange is recorded before the client returns; one that cannot be recorded fails
 	// the call, so nothing PayPal answered is acted on unrecorded.
 	record := func(e paypal.Exchange) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, err := store.RecordProcessorResponse(ctx, e.ProcessorResponse()); err != nil {
-			logger.Error("cannot record a PayPal exchange", "kind", e.Kind, "paypal_order_id", e.OrderID, "err", err)
-			return err
-		}
-		return nil
+		metrics.ObserveProcessorCall(paypal.Name, e.Kind, e.Status, e.Duration)
+		return recordExchange(store, logger, e.ProcessorResponse())
 	}
 	client := paypal.NewClient(paypal.Config{BaseURL: cfg.PayPalAPIURL, ClientID: cfg.PayPalClientID,
 		ClientSecret: cfg.PayPalClientSecret, Record: record})
-	return paypal.Processor{Client: client, RequestIDPrefix: deployment}
+	return &paypal.Processor{Client: client, RequestIDPrefix: deployment}
+}
+
+// cybersourceRefunder refunds CyberSource payments through its REST API (HTTP Signature auth),
+// every exchange recorded, or nil when CYBERSOURCE_MERCHANT_ID is empty.
+func cybersourceRefunder(cfg config, store *db.Store, logger *slog.Logger) payment.Refunder {
+	if cfg.CyberSourceMerchantID == "" {
+		return nil
+	}
+	record := func(e cybersource.Exchange) error {
+		metrics.ObserveProcessorCall(cybersource.Name, e.Kind, e.Status, e.Duration)
+		return recordExchange(store, logger, e.ProcessorResponse())
+	}
+	return cybersource.Refunder{Client: cybersource.NewRESTClient(cybersource.RESTConfig{BaseURL: cfg.CyberSourceRESTURL,
+		MerchantID: cfg.CyberSourceMerchantID, KeyID: cfg.CyberSourceRESTKeyID, SharedSecret: cfg.CyberSourceRESTSharedSecret, Record: record})}
+}
+
+// refunders are the processors' refunders, by processor name.
+func refunders(cfg config, store *db.Store, deployment string, logger *slog.Logger) map[string]payment.Refunder {
+	out := map[string]payment.Refunder{}
+	if p := paypalProcessor(cfg, store, deployment, logger); p != nil {
+		out[paypal.Name] = p.Refunder()
+	}
+	if r := cybersourceRefunder(cfg, store, logger); r != nil {
+		out[cybersource.Name] = r
+	}
+	return out
+}
+
+// recordExchange stores one processor exchange; an error fails the processor call.
+func recordExchange(store *db.Store, logger *slog.Logger, r commerce.ProcessorResponse) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := store.RecordProcessorResponse(ctx, r); err != nil {
+		logger.Error("cannot record a processor exchange", "processor", r.Processor, "kind", r.Kind, "transaction_id", r.TransactionID, "err", err)
+		return err
+	}
+	return nil
 }

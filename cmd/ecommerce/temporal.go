@@ -10,6 +10,7 @@ import (
 	"github.com/coursecommerce/commerce/activities"
 	"github.com/coursecommerce/commerce/db"
 	"github.com/coursecommerce/commerce/lms"
+	"github.com/coursecommerce/commerce/metrics"
 	"github.com/coursecommerce/commerce/payment/cybersource"
 	"github.com/coursecommerce/commerce/workflows"
 	"go.temporal.io/sdk/client"
@@ -22,7 +23,8 @@ import (
 func temporalClient(cfg config, logger *slog.Logger, lazy bool) (client.Client, error) {
 	opts := client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: temporallog.NewStructuredLogger(logger.With("component", "temporal")),
+		Logger:         temporallog.NewStructuredLogger(logger.With("component", "temporal")),
+		MetricsHandler: metrics.Default.TemporalHandler(),
 	}
 	var (
 		c   client.Client
@@ -113,13 +115,13 @@ func cybersourceProcessor(cfg config) cybersource.Processor {
 // newWorker builds the Temporal worker with the checkout workflow and its activities.
 func newWorker(cfg config, c client.Client, store *db.Store, deployment string, logger *slog.Logger, httpClient *http.Client) worker.Worker {
 	w := worker.New(c, cfg.TemporalTaskQueue, worker.Options{})
-	var opts []lms.Option
+	opts := []lms.Option{lms.WithObserver(lmsObserver(metrics.Default))}
 	if httpClient != nil {
 		opts = append(opts, lms.WithHTTPClient(httpClient))
 	}
 	workflows.Register(w, &activities.Activities{
 		Deployment: deployment, Store: store, LMS: lms.NewClient(cfg.LMSURL, cfg.LMSAPIKey, opts...), Logger: logger,
-		SMTPAddr: cfg.SMTPAddr, MailFrom: cfg.SMTPFrom,
+		SMTPAddr: cfg.SMTPAddr, MailFrom: cfg.SMTPFrom, Refunders: refunders(cfg, store, deployment, logger),
 	})
 	return w
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/coursecommerce/commerce/db"
+	"github.com/coursecommerce/commerce/metrics"
 )
 
 // runWorker runs the Temporal worker (checkout workflow and activities) until ctx ends.
@@ -29,6 +30,11 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err := claimNamespace(ctx, cfg, c, deployment, logger); err != nil {
 		return err
 	}
+	stopMetrics, _, err := serveMetrics(cfg.MetricsAddr, metrics.Default, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	w := newWorker(cfg, c, store, deployment, logger, nil)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -10,7 +10,8 @@
 // Processor adapts the client to a checkout: CreatePayment creates the order of a frozen basket
 // and returns the approval URL the learner is sent to; Complete captures the approved order when
 // PayPal sends the learner back to the return URL, and normalises the capture into a
-// commerce.PaymentNotification for the checkout workflow.
+// commerce.PaymentNotification for the checkout workflow. Refunder refunds captures behind
+// payment.Refunder, idempotently (its PayPal-Request-Id derives from the refund's key).
 //
 // Money is shopspring/decimal in Go and a string on the wire ("49.00"; whole units for the
 // currencies PayPal refuses decimals in), never a float.

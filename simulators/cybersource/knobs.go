@@ -9,10 +9,13 @@ import (
 	"github.com/coursecommerce/commerce/simulators/internal/simhttp"
 )
 
-// Knobs steer what the simulator does with the next payments. Counters
-// ("...Next") are decremented each time they apply. When several counters
-// are set, a press of Pay consumes the first of DeclineNext, ErrorNext,
-// ReviewNext, PartialAuthNext that is positive.
+// Knobs steer what the simulator does with the next payments and refunds.
+// Counters ("...Next") are decremented each time they apply. When several
+// counters are set, a press of Pay consumes the first of DeclineNext,
+// ErrorNext, ReviewNext, PartialAuthNext that is positive. An authentic
+// refund request consumes FailRefundNext first (and nothing else then);
+// otherwise, unless it repeats an idempotency key, RefuseRefundNext (and
+// nothing else then), else LoseRefundAnswerNext if the refund is made.
 type Knobs struct {
 	// DeclineNext: the next N presses of Pay are declined (DECLINE, 481).
 	DeclineNext int
@@ -34,6 +37,20 @@ type Knobs struct {
 	NotifyDelay time.Duration
 	// SkipNotify: no notification is sent.
 	SkipNotify bool
+	// FailRefundNext: the next N authentic refund requests answer 502
+	// SERVER_ERROR before doing anything.
+	FailRefundNext int
+	// RefuseRefundNext: the next N refunds are refused with 400
+	// INVALID_REQUEST, reason ACCOUNT_NOT_ALLOWED_CREDIT; nothing is refunded.
+	RefuseRefundNext int
+	// LoseRefundAnswerNext: the next N refunds are made, but answered 502
+	// SERVER_ERROR (SERVER_TIMEOUT): the client must retry with the same
+	// idempotency key.
+	LoseRefundAnswerNext int
+	// DuplicateRefundError: a refund repeating an earlier idempotency key is
+	// answered 400 DUPLICATE_REQUEST (as CyberSource's duplicate check does)
+	// instead of the first answer again.
+	DuplicateRefundError bool
 }
 
 // knobsJSON is the wire form of Knobs for /__sim/knobs; NotifyDelay is a
@@ -47,6 +64,11 @@ type knobsJSON struct {
 	DuplicateNotify bool   `json:"duplicate_notify"`
 	NotifyDelay     string `json:"notify_delay"`
 	SkipNotify      bool   `json:"skip_notify"`
+
+	FailRefundNext       int  `json:"fail_refund_next"`
+	RefuseRefundNext     int  `json:"refuse_refund_next"`
+	LoseRefundAnswerNext int  `json:"lose_refund_answer_next"`
+	DuplicateRefundError bool `json:"duplicate_refund_error"`
 }
 
 // knobsPatch is a partial update posted to /__sim/knobs: absent fields keep
@@ -60,6 +82,11 @@ type knobsPatch struct {
 	DuplicateNotify *bool   `json:"duplicate_notify"`
 	NotifyDelay     *string `json:"notify_delay"`
 	SkipNotify      *bool   `json:"skip_notify"`
+
+	FailRefundNext       *int  `json:"fail_refund_next"`
+	RefuseRefundNext     *int  `json:"refuse_refund_next"`
+	LoseRefundAnswerNext *int  `json:"lose_refund_answer_next"`
+	DuplicateRefundError *bool `json:"duplicate_refund_error"`
 }
 
 // errNegativeKnob rejects negative counters and delays.
@@ -114,13 +141,33 @@ func (s *Simulator) SetNotifyDelay(d time.Duration) {
 // SetSkipNotify turns notifications off (or back on).
 func (s *Simulator) SetSkipNotify(on bool) { s.UpdateKnobs(func(k *Knobs) { k.SkipNotify = on }) }
 
+// SetFailRefundNext makes the next n refund requests answer 502.
+func (s *Simulator) SetFailRefundNext(n int) { s.UpdateKnobs(func(k *Knobs) { k.FailRefundNext = n }) }
+
+// SetRefuseRefundNext makes the next n refunds be refused (400).
+func (s *Simulator) SetRefuseRefundNext(n int) {
+	s.UpdateKnobs(func(k *Knobs) { k.RefuseRefundNext = n })
+}
+
+// SetLoseRefundAnswerNext makes the next n refunds answer 502 after refunding.
+func (s *Simulator) SetLoseRefundAnswerNext(n int) {
+	s.UpdateKnobs(func(k *Knobs) { k.LoseRefundAnswerNext = n })
+}
+
+// SetDuplicateRefundError makes a repeated idempotency key be answered 400
+// DUPLICATE_REQUEST (or, off, with the first answer again).
+func (s *Simulator) SetDuplicateRefundError(on bool) {
+	s.UpdateKnobs(func(k *Knobs) { k.DuplicateRefundError = on })
+}
+
 // toJSON converts knobs to their wire form.
 func (k Knobs) toJSON() knobsJSON {
 	return knobsJSON{
 		DeclineNext: k.DeclineNext, PartialAuthNext: k.PartialAuthNext,
 		ReviewNext: k.ReviewNext, ErrorNext: k.ErrorNext, TamperNext: k.TamperNext,
 		DuplicateNotify: k.DuplicateNotify, NotifyDelay: k.NotifyDelay.String(),
-		SkipNotify: k.SkipNotify,
+		SkipNotify: k.SkipNotify, FailRefundNext: k.FailRefundNext, RefuseRefundNext: k.RefuseRefundNext,
+		LoseRefundAnswerNext: k.LoseRefundAnswerNext, DuplicateRefundError: k.DuplicateRefundError,
 	}
 }
 
@@ -132,6 +179,8 @@ func (p knobsPatch) apply(k Knobs) (Knobs, error) {
 	}{
 		{p.DeclineNext, &k.DeclineNext}, {p.PartialAuthNext, &k.PartialAuthNext},
 		{p.ReviewNext, &k.ReviewNext}, {p.ErrorNext, &k.ErrorNext}, {p.TamperNext, &k.TamperNext},
+		{p.FailRefundNext, &k.FailRefundNext}, {p.RefuseRefundNext, &k.RefuseRefundNext},
+		{p.LoseRefundAnswerNext, &k.LoseRefundAnswerNext},
 	} {
 		if c.src == nil {
 			continue
@@ -146,6 +195,9 @@ func (p knobsPatch) apply(k Knobs) (Knobs, error) {
 	}
 	if p.SkipNotify != nil {
 		k.SkipNotify = *p.SkipNotify
+	}
+	if p.DuplicateRefundError != nil {
+		k.DuplicateRefundError = *p.DuplicateRefundError
 	}
 	if p.NotifyDelay != nil {
 		d, err := time.ParseDuration(*p.NotifyDelay)

@@ -99,12 +99,14 @@ func (s *Simulator) nextSeq() uint64 {
 	return s.txnSeq
 }
 
-// deliver sends a reply: it applies TamperNext, records the reply, notifies
+// deliver sends a reply: it remembers an accepted payment (for refunds),
+// applies TamperNext, records the reply, notifies
 // the merchant POST URL and answers the browser with a form that posts the
 // reply to target.
 func (s *Simulator) deliver(r *http.Request, w http.ResponseWriter, reply map[string]string, target string) {
 	s.mu.Lock()
 	k := s.knobs
+	s.rememberTransaction(reply)
 	if s.knobs.TamperNext > 0 {
 		s.knobs.TamperNext--
 		tamper(reply)

@@ -30,6 +30,9 @@ type Config struct {
 	// payment form must be signed by one of them, and the reply is signed
 	// with the same one.
 	Profiles []payment.Profile
+	// RESTKeys are the REST API keys (merchant id, key id, shared secret) whose HTTP
+	// Signature the REST endpoints (refunds) accept; none: every REST request gets a 401.
+	RESTKeys []RESTKey
 	// NotifyURL is the merchant POST URL that receives every reply server
 	// to server (form-encoded), e.g.
 	// http://127.0.0.1:8130/payment/cybersource/notify/. Empty: no notify.
@@ -61,6 +64,11 @@ type Simulator struct {
 	replies  []map[string]string
 	stats    NotifyStats
 	txnSeq   uint64
+
+	transactions   map[string]*transaction // accepted payments, by transaction id
+	transactionIDs []string                // oldest first
+	refunds        []*refund
+	refundAnswers  map[string]refundAnswer // merchant id, payment id, idempotency key
 }
 
 // New returns a Simulator for cfg.
@@ -73,6 +81,9 @@ func New(cfg Config) *Simulator {
 		sessions: map[string]session{},
 		used:     map[string]time.Time{},
 		txnSeq:   randomSeq(),
+
+		transactions:  map[string]*transaction{},
+		refundAnswers: map[string]refundAnswer{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -86,15 +97,17 @@ func New(cfg Config) *Simulator {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /pay", s.handlePay)
 	s.mux.HandleFunc("POST /pay/confirm", s.handleConfirm)
+	s.mux.HandleFunc("POST /pts/v2/payments/{id}/refunds", s.handleRefund)
 	simhttp.HandleKnobs(s.mux, s.knobsJSON, s.applyKnobs)
 	s.mux.HandleFunc("POST /__sim/reset", s.handleReset)
 	s.mux.HandleFunc("GET /__sim/replies", s.handleReplies)
 	s.mux.HandleFunc("GET /__sim/stats", s.handleStats)
+	s.mux.HandleFunc("GET /__sim/refunds", s.handleRefunds)
 	return s
 }
 
-// ServeHTTP serves the payment page, its confirmation and the /__sim/
-// control endpoints.
+// ServeHTTP serves the payment page, its confirmation, the REST refunds and
+// the /__sim/ control endpoints.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
@@ -112,8 +125,8 @@ func (s *Simulator) Replies() []map[string]string {
 }
 
 // Reset clears the knobs, recorded replies, notification counts, open
-// payment pages and remembered transaction uuids. Delayed notifications
-// already scheduled are still sent.
+// payment pages, remembered transaction uuids, known payments and refunds.
+// Delayed notifications already scheduled are still sent.
 func (s *Simulator) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -122,6 +135,8 @@ func (s *Simulator) Reset() {
 	s.used = map[string]time.Time{}
 	s.replies = nil
 	s.stats = NotifyStats{}
+	s.transactions, s.transactionIDs = map[string]*transaction{}, nil
+	s.refunds, s.refundAnswers = nil, map[string]refundAnswer{}
 }
 
 // profile returns the configured profile with this access key and profile id.

@@ -15,8 +15,8 @@
 // PayPal-Request-Id: the same id gets the first answer again, and changes nothing.
 //
 // Knobs steer what happens next (a declined instrument, a DECLINED or PENDING capture, an
-// order captured twice, a capture whose answer is lost or whose connection is dropped, 5xx
-// answers, latency); they are set from Go (SetKnobs, UpdateKnobs, SetDeclineNext, ...) or
+// order captured twice, a capture whose answer is lost or whose connection is dropped, a
+// refused refund, a refund whose answer is lost, 5xx answers, latency); they are set from Go (SetKnobs, UpdateKnobs, SetDeclineNext, ...) or
 // over HTTP with GET/POST /__sim/knobs. POST /__sim/approve?token=<order id> approves an
 // order without a browser. Orders, Captures, Refunds and Calls show what happened.
 package paypal

@@ -12,7 +12,9 @@ import (
 // Knobs steer what the simulator does next. Counters ("...Next") are decremented each time
 // they apply. A capture consumes DeclineNext first (and nothing else then); otherwise one of
 // DeclinedCaptureNext and PendingCaptureNext (in that order), DoubleCaptureNext, and one of
-// LoseAnswerNext and DropAnswerNext (in that order).
+// LoseAnswerNext and DropAnswerNext (in that order). A refund that does not repeat an earlier
+// PayPal-Request-Id consumes RefuseRefundNext (and nothing else then), else LoseRefundAnswerNext
+// if the refund is made. FailNext applies to every /v2 request, refunds included.
 type Knobs struct {
 	// DeclineNext: the next N captures are refused with 422 INSTRUMENT_DECLINED; nothing is
 	// captured and the order stays approved.
@@ -33,6 +35,12 @@ type Knobs struct {
 	DropAnswerNext int
 	// FailNext: the next N /v2 API requests answer 500 before doing anything.
 	FailNext int
+	// RefuseRefundNext: the next N refunds are refused with 422
+	// REFUND_FAILED_INSUFFICIENT_FUNDS; nothing is refunded.
+	RefuseRefundNext int
+	// LoseRefundAnswerNext: the next N refunds happen, but the answer is a 500: the client
+	// must send the same PayPal-Request-Id again to get the refund.
+	LoseRefundAnswerNext int
 	// Latency: every /v2 API request waits this long before it is handled; a request whose
 	// client gives up meanwhile gets no answer and changes nothing.
 	Latency time.Duration
@@ -49,6 +57,9 @@ type knobsJSON struct {
 	DropAnswerNext      int    `json:"drop_answer_next"`
 	FailNext            int    `json:"fail_next"`
 	Latency             string `json:"latency"`
+
+	RefuseRefundNext     int `json:"refuse_refund_next"`
+	LoseRefundAnswerNext int `json:"lose_refund_answer_next"`
 }
 
 // knobsPatch is a partial update posted to /__sim/knobs: absent fields keep their value.
@@ -61,6 +72,9 @@ type knobsPatch struct {
 	DropAnswerNext      *int    `json:"drop_answer_next"`
 	FailNext            *int    `json:"fail_next"`
 	Latency             *string `json:"latency"`
+
+	RefuseRefundNext     *int `json:"refuse_refund_next"`
+	LoseRefundAnswerNext *int `json:"lose_refund_answer_next"`
 }
 
 // errNegativeKnob rejects negative counters and latencies.
@@ -110,6 +124,16 @@ func (s *Simulator) SetDropAnswerNext(n int) { s.UpdateKnobs(func(k *Knobs) { k.
 // SetFailNext makes the next n /v2 API requests answer 500.
 func (s *Simulator) SetFailNext(n int) { s.UpdateKnobs(func(k *Knobs) { k.FailNext = n }) }
 
+// SetRefuseRefundNext makes the next n refunds be refused (422).
+func (s *Simulator) SetRefuseRefundNext(n int) {
+	s.UpdateKnobs(func(k *Knobs) { k.RefuseRefundNext = n })
+}
+
+// SetLoseRefundAnswerNext makes the next n refunds answer 500 after refunding.
+func (s *Simulator) SetLoseRefundAnswerNext(n int) {
+	s.UpdateKnobs(func(k *Knobs) { k.LoseRefundAnswerNext = n })
+}
+
 // SetLatency makes every /v2 API request wait d.
 func (s *Simulator) SetLatency(d time.Duration) { s.UpdateKnobs(func(k *Knobs) { k.Latency = d }) }
 
@@ -119,6 +143,7 @@ func (k Knobs) toJSON() knobsJSON {
 		DeclineNext: k.DeclineNext, DeclinedCaptureNext: k.DeclinedCaptureNext, PendingCaptureNext: k.PendingCaptureNext,
 		DoubleCaptureNext: k.DoubleCaptureNext, LoseAnswerNext: k.LoseAnswerNext, DropAnswerNext: k.DropAnswerNext,
 		FailNext: k.FailNext, Latency: k.Latency.String(),
+		RefuseRefundNext: k.RefuseRefundNext, LoseRefundAnswerNext: k.LoseRefundAnswerNext,
 	}
 }
 
@@ -131,6 +156,7 @@ func (p knobsPatch) apply(k Knobs) (Knobs, error) {
 		{p.DeclineNext, &k.DeclineNext}, {p.DeclinedCaptureNext, &k.DeclinedCaptureNext},
 		{p.PendingCaptureNext, &k.PendingCaptureNext}, {p.DoubleCaptureNext, &k.DoubleCaptureNext},
 		{p.LoseAnswerNext, &k.LoseAnswerNext}, {p.DropAnswerNext, &k.DropAnswerNext}, {p.FailNext, &k.FailNext},
+		{p.RefuseRefundNext, &k.RefuseRefundNext}, {p.LoseRefundAnswerNext, &k.LoseRefundAnswerNext},
 	} {
 		if c.src == nil {
 			continue

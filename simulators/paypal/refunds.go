@@ -29,31 +29,41 @@ func (s *Simulator) handleRefund(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, e)
 		return
 	}
-	a, e := s.refund(r.PathValue("id"), r.Header.Get(requestIDHeader), req, s.baseURL(r))
-	if e != nil {
+	a, lost, e := s.refund(r.PathValue("id"), r.Header.Get(requestIDHeader), req, s.baseURL(r))
+	switch {
+	case e != nil:
 		s.fail(w, e)
-		return
+	case lost:
+		s.fail(w, serverError())
+	default:
+		writeAnswer(w, a)
 	}
-	writeAnswer(w, a)
 }
 
 // refund refunds (part of) a capture, or replays the answer given to an earlier request with
-// the same PayPal-Request-Id. Only successful answers are stored.
-func (s *Simulator) refund(captureID, requestID string, req refundRequest, base string) (answer, *apiError) {
+// the same PayPal-Request-Id (knobs apart). Only successful answers are stored. RefuseRefundNext
+// refuses a refund that is not a replay; LoseRefundAnswerNext reports a refund made as lost.
+func (s *Simulator) refund(captureID, requestID string, req refundRequest, base string) (answer, bool, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := "refund\x00" + captureID + "\x00" + requestID
 	if a, ok := s.answers[key]; ok && requestID != "" {
-		return a, nil
+		return a, false, nil
+	}
+	if s.knobs.RefuseRefundNext > 0 {
+		s.knobs.RefuseRefundNext--
+		s.log.Info("paypal simulator: refund refused (REFUND_FAILED_INSUFFICIENT_FUNDS)", "capture_id", captureID)
+		return answer{}, false, unprocessable("REFUND_FAILED_INSUFFICIENT_FUNDS",
+			"Capture could not be refunded due to insufficient funds. Please check to see if you have sufficient funds in your PayPal account or if the bank account linked to your PayPal account is verified and has sufficient funds.")
 	}
 	c, ok := s.captures[captureID]
 	switch {
 	case !ok:
-		return answer{}, notFound("capture_id", captureID)
+		return answer{}, false, notFound("capture_id", captureID)
 	case c.status == captureRefunded:
-		return answer{}, unprocessable("CAPTURE_FULLY_REFUNDED", "The capture has already been fully refunded.")
+		return answer{}, false, unprocessable("CAPTURE_FULLY_REFUNDED", "The capture has already been fully refunded.")
 	case c.status != captureCompleted && c.status != capturePartiallyRefunded:
-		return answer{}, unprocessable("REFUND_NOT_ALLOWED", "A capture in status "+c.status+" cannot be refunded.")
+		return answer{}, false, unprocessable("REFUND_NOT_ALLOWED", "A capture in status "+c.status+" cannot be refunded.")
 	}
 	left := c.amount.Sub(c.refunded)
 	amount := left
@@ -61,13 +71,13 @@ func (s *Simulator) refund(captureID, requestID string, req refundRequest, base 
 		d, e := parseMoney(req.Amount, "/amount", "")
 		switch {
 		case e != nil:
-			return answer{}, e
+			return answer{}, false, e
 		case req.Amount.CurrencyCode != c.currency:
-			return answer{}, unprocessable("REFUND_CURRENCY_MISMATCH", "The refund must be in the currency of the capture ("+c.currency+").")
+			return answer{}, false, unprocessable("REFUND_CURRENCY_MISMATCH", "The refund must be in the currency of the capture ("+c.currency+").")
 		case !d.IsPositive():
-			return answer{}, unprocessable("CANNOT_BE_ZERO_OR_NEGATIVE", "Must be greater than zero.")
+			return answer{}, false, unprocessable("CANNOT_BE_ZERO_OR_NEGATIVE", "Must be greater than zero.")
 		case d.GreaterThan(left):
-			return answer{}, unprocessable("REFUND_AMOUNT_EXCEEDED", "The refund amount must be less than or equal to the capture amount that has not yet been refunded.")
+			return answer{}, false, unprocessable("REFUND_AMOUNT_EXCEEDED", "The refund amount must be less than or equal to the capture amount that has not yet been refunded.")
 		}
 		amount = d
 	}
@@ -86,8 +96,13 @@ func (s *Simulator) refund(captureID, requestID string, req refundRequest, base 
 	if requestID != "" {
 		s.answers[key] = a
 	}
-	s.log.Info("paypal simulator: capture refunded", "capture_id", c.id, "refund_id", rf.id, "amount", formatValue(amount, c.currency))
-	return a, nil
+	lost := s.knobs.LoseRefundAnswerNext > 0
+	if lost {
+		s.knobs.LoseRefundAnswerNext--
+	}
+	s.log.Info("paypal simulator: capture refunded", "capture_id", c.id, "refund_id", rf.id, "amount", formatValue(amount, c.currency),
+		"answer_lost", lost)
+	return a, lost, nil
 }
 
 // refundView renders a refund.

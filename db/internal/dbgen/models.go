@@ -158,6 +158,34 @@ type Product struct {
 	UpdatedAt              time.Time
 }
 
+type Refund struct {
+	ID                 int64
+	OrderID            *int64
+	UserID             int64
+	TotalCreditExclTax decimal.Decimal
+	Currency           string
+	Status             string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	OrderNumber        string
+	Kind               string
+	Processor          string
+	Reference          string
+	Reason             string
+	ProcessorRefundID  string
+}
+
+type RefundLine struct {
+	ID                int64
+	RefundID          int64
+	OrderLineID       int64
+	LineCreditExclTax decimal.Decimal
+	Quantity          int32
+	Status            string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
 type StockRecord struct {
 	ID            int64
 	ProductID     int64
