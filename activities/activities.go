@@ -24,7 +24,7 @@ type Store interface {
 	PlaceOrder(ctx context.Context, c commerce.Checkout, payment *commerce.Payment) (commerce.Order, bool, error)
 	ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, error)
 	SetCheckoutStatus(ctx context.Context, number string, status commerce.CheckoutStatus) error
-	SetLineFulfillment(ctx context.Context, number, sku string, status commerce.LineStatus, message string, attempts int) error
+	RecordFulfillmentAttempts(ctx context.Context, number, sku string, status commerce.LineStatus, message string, attempts int) error
 	FinishFulfillment(ctx context.Context, number string) (commerce.Order, error)
 	MarkOrderFulfilled(ctx context.Context, number, note string) (commerce.Order, error)
 	CreateEnrollmentCodes(ctx context.Context, number, sku string) ([]commerce.Voucher, error)
@@ -199,7 +199,7 @@ func (a *Activities) Enroll(ctx context.Context, in EnrollInput) (EnrollResult, 
 		DatePlaced: in.DatePlaced, CreditProvider: in.CreditProvider,
 	})
 	if err == nil {
-		if err := a.Store.SetLineFulfillment(ctx, in.OrderNumber, in.SKU, commerce.LineComplete, "", 1); err != nil {
+		if err := a.Store.RecordFulfillmentAttempts(ctx, in.OrderNumber, in.SKU, commerce.LineComplete, "", 1); err != nil {
 			return EnrollResult{}, fmt.Errorf("mark line %s of %s complete: %w", in.SKU, in.OrderNumber, err)
 		}
 		return EnrollResult{Attempts: attempt}, nil
@@ -207,7 +207,7 @@ func (a *Activities) Enroll(ctx context.Context, in EnrollInput) (EnrollResult, 
 	status, message, retryable := classify(err)
 	// The LMS's words are stored: keep them text PostgreSQL accepts (no NUL, valid UTF-8).
 	message = strings.ToValidUTF8(strings.ReplaceAll(message, "\x00", ""), "\uFFFD")
-	if serr := a.Store.SetLineFulfillment(ctx, in.OrderNumber, in.SKU, status, message, 1); serr != nil {
+	if serr := a.Store.RecordFulfillmentAttempts(ctx, in.OrderNumber, in.SKU, status, message, 1); serr != nil {
 		a.logger(ctx).Error("cannot record fulfillment error", "order_number", in.OrderNumber, "sku", in.SKU, "err", serr)
 	}
 	if !retryable {

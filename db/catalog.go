@@ -119,7 +119,7 @@ func (s *Store) upsertSeat(ctx context.Context, tx pgx.Tx, partner string, pub c
 		if !spec.SameKind(commerce.SeatSpec{CertificateType: p.CertificateType, IDVerificationRequired: p.IDVerificationRequired, CreditProvider: p.CreditProvider}) {
 			continue
 		}
-		if err := s.q.UpdateSeat(ctx, tx, dbgen.UpdateSeatParams{ID: p.ID, Title: title, Expires: spec.Expires, CreditHours: int32Ptr(spec.CreditHours)}); err != nil {
+		if err := s.q.UpdateSeat(ctx, tx, dbgen.UpdateSeatParams{ID: p.ID, Title: title, Expires: spec.Expires, CreditHours: convertPtr[int32](spec.CreditHours)}); err != nil {
 			return 0, interpretError(fmt.Errorf("update seat %d: %w", p.ID, err))
 		}
 		if !row.StockRecord.Price.Equal(spec.Price) || row.StockRecord.PriceCurrency != spec.Currency {
@@ -133,7 +133,7 @@ func (s *Store) upsertSeat(ctx context.Context, tx pgx.Tx, partner string, pub c
 	p, err := s.q.CreateProduct(ctx, tx, dbgen.CreateProductParams{
 		ProductClass: string(commerce.ClassSeat), CourseID: &courseID, Title: title, Expires: spec.Expires,
 		CertificateType: spec.CertificateType, IDVerificationRequired: spec.IDVerificationRequired,
-		CourseKey: &courseID, CreditProvider: spec.CreditProvider, CreditHours: int32Ptr(spec.CreditHours),
+		CourseKey: &courseID, CreditProvider: spec.CreditProvider, CreditHours: convertPtr[int32](spec.CreditHours),
 	})
 	if err != nil {
 		return 0, interpretError(fmt.Errorf("create seat of %s: %w", pub.CourseID, err))

@@ -120,18 +120,6 @@ func (s *Store) refuseOwnedSeats(ctx context.Context, tx pgx.Tx, ownerID int64, 
 	return commerce.AlreadyPurchased(slices.Compact(skus))
 }
 
-func checkoutFromRow(r dbgen.Checkout) (commerce.Checkout, commerce.PaymentData, error) {
-	var c commerce.Checkout
-	if err := json.Unmarshal(r.Snapshot, &c); err != nil {
-		return c, commerce.PaymentData{}, fmt.Errorf("decode checkout %s: %w", r.OrderNumber, err)
-	}
-	data := commerce.PaymentData{Processor: r.PaymentProcessor, PaymentPageURL: r.PaymentPageUrl}
-	if err := json.Unmarshal(r.PaymentFormData, &data.FormData); err != nil {
-		return c, data, fmt.Errorf("decode payment form of %s: %w", r.OrderNumber, err)
-	}
-	return c, data, nil
-}
-
 // CheckoutByOrderNumber returns the checkout snapshot and payment data of an order number, or
 // commerce.ErrNotFound.
 func (s *Store) CheckoutByOrderNumber(ctx context.Context, number string) (commerce.Checkout, commerce.PaymentData, error) {
@@ -210,8 +198,8 @@ func (s *Store) ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, 
 			return nil
 		}
 		s.cache.forgetUses()
-		if _, err := s.q.ReleaseRedemptions(ctx, tx, frozen.ID); err != nil {
-			return interpretError(fmt.Errorf("release redemptions of basket %d: %w", frozen.ID, err))
+		if err := s.release(ctx, tx, frozen.ID); err != nil {
+			return err
 		}
 		if _, err := s.q.CopyBasketLines(ctx, tx, dbgen.CopyBasketLinesParams{ToBasketID: open.ID, FromBasketID: frozen.ID}); err != nil {
 			return interpretError(fmt.Errorf("copy lines of basket %d to %d: %w", frozen.ID, open.ID, err))
@@ -485,14 +473,15 @@ func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order) error
 	return nil
 }
 
-// SetLineFulfillment records the outcome of fulfilling one line of an order.
-func (s *Store) SetLineFulfillment(ctx context.Context, number, sku string, status commerce.LineStatus, message string, attempts int) error {
+// RecordFulfillmentAttempts records the outcome of fulfilling one line of an order: it sets the
+// line's status and error (a completed line stays complete) and adds attempts to its counter.
+func (s *Store) RecordFulfillmentAttempts(ctx context.Context, number, sku string, status commerce.LineStatus, message string, attempts int) error {
 	return s.withTx(ctx, func(tx pgx.Tx) error {
 		order, err := s.q.LockOrderByNumber(ctx, tx, number)
 		if err != nil {
 			return interpretError(fmt.Errorf("lock order %s: %w", number, err))
 		}
-		if err := s.q.SetOrderLineFulfillment(ctx, tx, dbgen.SetOrderLineFulfillmentParams{
+		if err := s.q.RecordOrderLineFulfillmentAttempts(ctx, tx, dbgen.RecordOrderLineFulfillmentAttemptsParams{
 			OrderID: order.ID, PartnerSku: sku, Status: string(status), FulfillmentError: message, Attempts: int32(attempts),
 		}); err != nil {
 			return interpretError(fmt.Errorf("set line %s of %s: %w", sku, number, err))
@@ -555,30 +544,6 @@ func (s *Store) MarkOrderFulfilled(ctx context.Context, number, note string) (co
 		return commerce.Order{}, err
 	}
 	return s.Order(ctx, number)
-}
-
-func orderFromRow(o dbgen.Order, username, email string) commerce.Order {
-	return commerce.Order{
-		ID: o.ID, Number: o.Number, BasketID: o.BasketID, UserID: o.UserID, Username: username, Email: email,
-		Currency: o.Currency, TotalInclTax: o.TotalInclTax, TotalExclTax: o.TotalExclTax,
-		TotalBeforeDiscountsInclTax: o.TotalBeforeDiscountsInclTax, Status: commerce.OrderStatus(o.Status),
-		PaymentProcessor: o.PaymentProcessor, DatePlaced: o.DatePlaced.UTC().Truncate(time.Second),
-	}
-}
-
-func orderLineFromRow(l dbgen.OrderLine) commerce.OrderLine {
-	out := commerce.OrderLine{
-		ID: l.ID, SKU: l.PartnerSku, Title: l.Title, Quantity: int(l.Quantity), UnitPrice: l.UnitPriceInclTax,
-		LinePrice: l.LinePriceInclTax, LinePriceBeforeDiscounts: l.LinePriceBeforeDiscountsInclTax,
-		Status: commerce.LineStatus(l.Status), FulfillmentAttempts: int(l.FulfillmentAttempts), FulfillmentError: l.FulfillmentError,
-	}
-	if l.ProductID != nil {
-		out.ProductID = *l.ProductID
-	}
-	if l.CourseID != nil {
-		out.CourseID = *l.CourseID
-	}
-	return out
 }
 
 // OrderNumberOfPayment returns the order number a processor's payment id (e.g. a PayPal order)

@@ -56,8 +56,8 @@ func TestFulfillment(t *testing.T) {
 		f, o := placed(t, s, "49.00", "10.55")
 		first, second := f.products[0].StockRecord.PartnerSKU, f.products[1].StockRecord.PartnerSKU
 
-		require.NoError(t, s.SetLineFulfillment(ctx, o.Number, first, commerce.LineServerError, "server error: status 500", 1))
-		require.NoError(t, s.SetLineFulfillment(ctx, o.Number, first, commerce.LineTimeoutError, "timeout error", 1))
+		require.NoError(t, s.RecordFulfillmentAttempts(ctx, o.Number, first, commerce.LineServerError, "server error: status 500", 1))
+		require.NoError(t, s.RecordFulfillmentAttempts(ctx, o.Number, first, commerce.LineTimeoutError, "timeout error", 1))
 		o, err := s.Order(ctx, o.Number)
 		require.NoError(t, err)
 		l := lineBySKU(t, o, first)
@@ -71,7 +71,7 @@ func TestFulfillment(t *testing.T) {
 			{"Error", "Fulfillment of " + first + " failed: timeout error"},
 		}, notesOf(t, o.ID))
 
-		require.NoError(t, s.SetLineFulfillment(ctx, o.Number, first, commerce.LineComplete, "", 1))
+		require.NoError(t, s.RecordFulfillmentAttempts(ctx, o.Number, first, commerce.LineComplete, "", 1))
 		o, err = s.Order(ctx, o.Number)
 		require.NoError(t, err)
 		l = lineBySKU(t, o, first)
@@ -90,7 +90,7 @@ func TestFulfillment(t *testing.T) {
 		})
 
 		t.Run("FinishWithEveryLineCompleteIsComplete", func(t *testing.T) {
-			require.NoError(t, s.SetLineFulfillment(ctx, o.Number, second, commerce.LineComplete, "", 1))
+			require.NoError(t, s.RecordFulfillmentAttempts(ctx, o.Number, second, commerce.LineComplete, "", 1))
 			o, err := s.FinishFulfillment(ctx, o.Number)
 			require.NoError(t, err)
 			require.Equal(t, commerce.OrderComplete, o.Status)
@@ -106,8 +106,8 @@ func TestFulfillment(t *testing.T) {
 	t.Run("FinishWithAFailedLineIsFulfillmentError", func(t *testing.T) {
 		t.Parallel()
 		f, o := placed(t, s, "49.00", "10.55")
-		require.NoError(t, s.SetLineFulfillment(ctx, o.Number, f.products[0].StockRecord.PartnerSKU, commerce.LineComplete, "", 1))
-		require.NoError(t, s.SetLineFulfillment(ctx, o.Number, f.products[1].StockRecord.PartnerSKU, commerce.LineServerError, "client error: status 400", 1))
+		require.NoError(t, s.RecordFulfillmentAttempts(ctx, o.Number, f.products[0].StockRecord.PartnerSKU, commerce.LineComplete, "", 1))
+		require.NoError(t, s.RecordFulfillmentAttempts(ctx, o.Number, f.products[1].StockRecord.PartnerSKU, commerce.LineServerError, "client error: status 400", 1))
 		o, err := s.FinishFulfillment(ctx, o.Number)
 		require.NoError(t, err)
 		require.Equal(t, commerce.OrderFulfillmentError, o.Status)
@@ -118,7 +118,7 @@ func TestFulfillment(t *testing.T) {
 		t.Parallel()
 		f, o := placed(t, s, "49.00", "10.55")
 		failed := f.products[0].StockRecord.PartnerSKU
-		require.NoError(t, s.SetLineFulfillment(ctx, o.Number, failed, commerce.LineServerError, "server error", 1))
+		require.NoError(t, s.RecordFulfillmentAttempts(ctx, o.Number, failed, commerce.LineServerError, "server error", 1))
 		_, err := s.FinishFulfillment(ctx, o.Number)
 		require.NoError(t, err)
 		require.Equal(t, commerce.CheckoutNeedsAttention, checkoutStatus(t, s, o.Number))
@@ -139,7 +139,7 @@ func TestFulfillment(t *testing.T) {
 
 	t.Run("UnknownOrderIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		err := s.SetLineFulfillment(ctx, "EDX-999999999", "ABC1234", commerce.LineComplete, "", 1)
+		err := s.RecordFulfillmentAttempts(ctx, "EDX-999999999", "ABC1234", commerce.LineComplete, "", 1)
 		requireCode(t, err, commerce.ENotFound)
 		_, err = s.FinishFulfillment(ctx, "EDX-999999999")
 		requireCode(t, err, commerce.ENotFound)
@@ -150,7 +150,7 @@ func TestFulfillment(t *testing.T) {
 	t.Run("UnknownSKUChangesNoLine", func(t *testing.T) {
 		t.Parallel()
 		_, o := placed(t, s, "49.00")
-		_ = s.SetLineFulfillment(ctx, o.Number, "NOSUCH1", commerce.LineComplete, "", 1)
+		_ = s.RecordFulfillmentAttempts(ctx, o.Number, "NOSUCH1", commerce.LineComplete, "", 1)
 		after, err := s.Order(ctx, o.Number)
 		require.NoError(t, err)
 		require.Equal(t, o.Lines, after.Lines)

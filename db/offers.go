@@ -11,32 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func offerFromRow(o dbgen.Offer, includesAll bool, seatTypes []string, productIDs []int64) commerce.Offer {
-	out := commerce.Offer{
-		ID: o.ID, Name: o.Name, Type: commerce.OfferType(o.OfferType), Priority: int(o.Priority), Exclusive: o.Exclusive,
-		Status: commerce.OfferStatus(o.Status), Start: o.StartDatetime, End: o.EndDatetime,
-		Range:                 commerce.Range{IncludesAllProducts: includesAll, ProductIDs: productIDs, SeatTypes: seatTypes},
-		Condition:             commerce.Condition{Type: commerce.ConditionType(o.ConditionType), Value: o.ConditionValue},
-		Benefit:               commerce.Benefit{Type: commerce.BenefitType(o.BenefitType), Value: o.BenefitValue},
-		MaxGlobalApplications: intPtr(o.MaxGlobalApplications), MaxUserApplications: intPtr(o.MaxUserApplications),
-		MaxBasketApplications: intPtr(o.MaxBasketApplications), MaxDiscount: o.MaxDiscount,
-		EmailDomains:    commerce.ParseEmailDomains(o.EmailDomains),
-		NumApplications: int(o.NumApplications), TotalDiscount: o.TotalDiscount, NumOrders: int(o.NumOrders), CreatedAt: o.CreatedAt,
-	}
-	if o.MaxAffectedItems != nil {
-		out.Benefit.MaxAffectedItems = int(*o.MaxAffectedItems)
-	}
-	return out
-}
-
-func intPtr(p *int32) *int {
-	if p == nil {
-		return nil
-	}
-	v := int(*p)
-	return &v
-}
-
 // offersWithRanges loads offers with their ranges: the open site offers when ids is nil.
 func (s *Store) offersWithRanges(ctx context.Context, db dbgen.DBTX, ids []int64) ([]commerce.Offer, error) {
 	rows, err := s.q.ListOffersWithRanges(ctx, db, ids)
@@ -118,10 +92,10 @@ func (s *Store) createOffer(ctx context.Context, tx pgx.Tx, o commerce.Offer, ra
 	id, err := s.q.CreateOffer(ctx, tx, dbgen.CreateOfferParams{
 		Name: o.Name, OfferType: string(o.Type), RangeID: rangeID, ConditionType: string(o.Condition.Type),
 		ConditionValue: o.Condition.Value, BenefitType: string(o.Benefit.Type), BenefitValue: o.Benefit.Value,
-		MaxAffectedItems: int32PtrOrNil(o.Benefit.MaxAffectedItems), Priority: int32(o.Priority), Exclusive: o.Exclusive,
+		MaxAffectedItems: maxAffectedItems(o.Benefit), Priority: int32(o.Priority), Exclusive: o.Exclusive,
 		Status: string(status), StartDatetime: o.Start, EndDatetime: o.End,
-		MaxGlobalApplications: int32Ptr(o.MaxGlobalApplications), MaxUserApplications: int32Ptr(o.MaxUserApplications),
-		MaxBasketApplications: int32Ptr(o.MaxBasketApplications), MaxDiscount: o.MaxDiscount,
+		MaxGlobalApplications: convertPtr[int32](o.MaxGlobalApplications), MaxUserApplications: convertPtr[int32](o.MaxUserApplications),
+		MaxBasketApplications: convertPtr[int32](o.MaxBasketApplications), MaxDiscount: o.MaxDiscount,
 		EmailDomains: strings.Join(o.EmailDomains, ","),
 	})
 	if errors.Is(interpretError(err), commerce.ErrConflict) {
@@ -166,10 +140,10 @@ func (s *Store) UpdateOffer(ctx context.Context, o commerce.Offer) (commerce.Off
 		}
 		err = s.q.UpdateOffer(ctx, tx, dbgen.UpdateOfferParams{
 			ID: o.ID, Name: o.Name, ConditionType: string(o.Condition.Type), ConditionValue: o.Condition.Value,
-			BenefitType: string(o.Benefit.Type), BenefitValue: o.Benefit.Value, MaxAffectedItems: int32PtrOrNil(o.Benefit.MaxAffectedItems),
+			BenefitType: string(o.Benefit.Type), BenefitValue: o.Benefit.Value, MaxAffectedItems: maxAffectedItems(o.Benefit),
 			Priority: int32(o.Priority), Exclusive: o.Exclusive, Status: string(o.Status), StartDatetime: o.Start, EndDatetime: o.End,
-			MaxGlobalApplications: int32Ptr(o.MaxGlobalApplications), MaxUserApplications: int32Ptr(o.MaxUserApplications),
-			MaxBasketApplications: int32Ptr(o.MaxBasketApplications), MaxDiscount: o.MaxDiscount, EmailDomains: strings.Join(o.EmailDomains, ","),
+			MaxGlobalApplications: convertPtr[int32](o.MaxGlobalApplications), MaxUserApplications: convertPtr[int32](o.MaxUserApplications),
+			MaxBasketApplications: convertPtr[int32](o.MaxBasketApplications), MaxDiscount: o.MaxDiscount, EmailDomains: strings.Join(o.EmailDomains, ","),
 		})
 		if errors.Is(interpretError(err), commerce.ErrConflict) {
 			return commerce.FieldError("name", "An offer named %q already exists.", o.Name)
@@ -181,14 +155,6 @@ func (s *Store) UpdateOffer(ctx context.Context, o commerce.Offer) (commerce.Off
 	}
 	s.cache.invalidate()
 	return s.Offer(ctx, o.ID)
-}
-
-func int32PtrOrNil(n int) *int32 {
-	if n <= 0 {
-		return nil
-	}
-	v := int32(n)
-	return &v
 }
 
 func nonNil(s []string) []string {

@@ -274,30 +274,3 @@ func wrapIf(err error, format string, args ...any) error {
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
-
-func refundFromRow(r dbgen.Refund, username, email string) commerce.Refund {
-	out := commerce.Refund{
-		ID: r.ID, OrderNumber: r.OrderNumber, UserID: r.UserID, Username: username, Email: email,
-		Total: r.TotalCreditExclTax, Currency: r.Currency, Status: commerce.RefundStatus(r.Status),
-		Processor: r.Processor, Reference: r.Reference, Reason: r.Reason,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-	}
-	if r.OrderID != nil {
-		out.OrderID = *r.OrderID
-	}
-	return out
-}
-
-func refundLineFromRow(l dbgen.ListRefundLinesRow) commerce.RefundLine {
-	out := commerce.RefundLine{
-		ID: l.ID, OrderLineID: l.OrderLineID, SKU: l.PartnerSku, Title: l.Title, CourseID: l.CourseID,
-		Credit: l.LineCreditExclTax, Quantity: int(l.Quantity), Status: commerce.RefundLineStatus(l.Status),
-	}
-	class := commerce.ProductClass(l.ProductClass)
-	if class != "" && class != commerce.ClassCoupon {
-		out.Mode = commerce.Product{
-			Class: class, CertificateType: l.CertificateType, SeatType: l.SeatType, IDVerificationRequired: l.IDVerificationRequired,
-		}.Mode()
-	}
-	return out
-}

@@ -160,7 +160,7 @@ func TestCreateRefunds(t *testing.T) {
 		require.Empty(t, rs, "an order being fulfilled is not refunded")
 
 		first := f.products[0].StockRecord.PartnerSKU
-		require.NoError(t, s.SetLineFulfillment(ctx, o.Number, first, commerce.LineConfigurationError, "bad mode", 1))
+		require.NoError(t, s.RecordFulfillmentAttempts(ctx, o.Number, first, commerce.LineConfigurationError, "bad mode", 1))
 		o, err = s.FinishFulfillment(ctx, o.Number)
 		require.NoError(t, err)
 		require.Equal(t, commerce.OrderFulfillmentError, o.Status)

@@ -87,8 +87,8 @@ func TestDatabaseUnreachableIsUnavailable(t *testing.T) {
 			_, _, err := s.OrdersOfUser(ctx, 1, commerce.Page{Limit: 10})
 			return err
 		},
-		"SetLineFulfillment": func(ctx context.Context) error {
-			return s.SetLineFulfillment(ctx, "EDX-100001", "ABC1234", commerce.LineComplete, "", 1)
+		"RecordFulfillmentAttempts": func(ctx context.Context) error {
+			return s.RecordFulfillmentAttempts(ctx, "EDX-100001", "ABC1234", commerce.LineComplete, "", 1)
 		},
 		"FinishFulfillment":  func(ctx context.Context) error { _, err := s.FinishFulfillment(ctx, "EDX-100001"); return err },
 		"MarkOrderFulfilled": func(ctx context.Context) error { _, err := s.MarkOrderFulfilled(ctx, "EDX-100001", "n"); return err },

@@ -27,6 +27,7 @@ import (
 	"github.com/coursecommerce/commerce/db"
 	"github.com/coursecommerce/commerce/db/dbtest"
 	"github.com/coursecommerce/commerce/lms"
+	"github.com/coursecommerce/commerce/metrics"
 	"github.com/coursecommerce/commerce/payment"
 	"github.com/coursecommerce/commerce/payment/cybersource"
 	"github.com/coursecommerce/commerce/payment/paypal"
@@ -130,6 +131,7 @@ type stack struct {
 	// checkouts reaches the real Temporal server (the API's may be down, see temporalDownForAPI).
 	checkouts *workflows.Checkouts
 	refunds   *workflows.Refunds
+	metrics   *metrics.Registry
 	refunders map[string]payment.Refunder
 	store     *db.Store
 	temporal  client.Client
@@ -157,7 +159,9 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	s.deployment, err = s.store.DeploymentID(context.Background())
 	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	tc, err := client.Dial(client.Options{HostPort: temporalAddress, Namespace: temporalNamespace, Logger: quietLogger{}})
+	s.metrics = metrics.New()
+	tc, err := client.Dial(client.Options{HostPort: temporalAddress, Namespace: temporalNamespace, Logger: quietLogger{},
+		MetricsHandler: s.metrics.TemporalHandler()})
 	require.NoError(t, err, "Temporal must run at %s (make test starts it: scripts/temporal.sh ensure --headless)", temporalAddress)
 	t.Cleanup(tc.Close)
 	s.temporal = tc
@@ -211,7 +215,7 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	apiSrv.Config.Handler = api.NewHandler(api.Config{
 		Store: s.store, Verifier: verifier, PartnerShortCode: s.partner, Logger: logger, PublicURL: s.apiURL,
 		Checkouts:  apiCheckouts,
-		Processors: []api.PaymentProcessor{proc}, CyberSource: proc, PayPal: paypalProc, Refunds: s.refunds,
+		Processors: []api.PaymentProcessor{proc}, CyberSource: proc, PayPal: paypalProc, Refunds: s.refunds, Metrics: s.metrics,
 		CORSOrigins: []string{"http://127.0.0.1:1998"}, LMSURL: s.lmsURL,
 	})
 	apiSrv.Start()

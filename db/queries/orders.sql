@@ -34,7 +34,7 @@ LIMIT @page_limit OFFSET @page_offset;
 -- name: CountOrdersOfUser :one
 SELECT count(*) FROM orders WHERE user_id = @user_id;
 
--- name: SetOrderLineFulfillment :exec
+-- name: RecordOrderLineFulfillmentAttempts :exec
 UPDATE order_lines SET status = @status, fulfillment_error = @fulfillment_error,
     fulfillment_attempts = fulfillment_attempts + @attempts
 WHERE order_id = @order_id AND partner_sku = @partner_sku

@@ -394,14 +394,14 @@ func (q *Queries) PaidEventExists(ctx context.Context, db DBTX, arg PaidEventExi
 	return exists, err
 }
 
-const setOrderLineFulfillment = `-- name: SetOrderLineFulfillment :exec
+const recordOrderLineFulfillmentAttempts = `-- name: RecordOrderLineFulfillmentAttempts :exec
 UPDATE order_lines SET status = $1, fulfillment_error = $2,
     fulfillment_attempts = fulfillment_attempts + $3
 WHERE order_id = $4 AND partner_sku = $5
   AND (status <> 'Complete' OR $1::text = 'Complete')
 `
 
-type SetOrderLineFulfillmentParams struct {
+type RecordOrderLineFulfillmentAttemptsParams struct {
 	Status           string
 	FulfillmentError string
 	Attempts         int32
@@ -409,8 +409,8 @@ type SetOrderLineFulfillmentParams struct {
 	PartnerSku       string
 }
 
-func (q *Queries) SetOrderLineFulfillment(ctx context.Context, db DBTX, arg SetOrderLineFulfillmentParams) error {
-	_, err := db.Exec(ctx, setOrderLineFulfillment,
+func (q *Queries) RecordOrderLineFulfillmentAttempts(ctx context.Context, db DBTX, arg RecordOrderLineFulfillmentAttemptsParams) error {
+	_, err := db.Exec(ctx, recordOrderLineFulfillmentAttempts,
 		arg.Status,
 		arg.FulfillmentError,
 		arg.Attempts,
