@@ -29,6 +29,7 @@ type Store interface {
 	MarkOrderFulfilled(ctx context.Context, number, note string) (commerce.Order, error)
 	CreateEnrollmentCodes(ctx context.Context, number, sku string) ([]commerce.Voucher, error)
 	FlagForOps(ctx context.Context, number, reason string, note bool) error
+	AddOrderNote(ctx context.Context, number, noteType, message string) error
 	RefundStore
 }
 
@@ -299,6 +300,25 @@ func (a *Activities) FlagForOps(ctx context.Context, in FlagInput) error {
 		return fmt.Errorf("flag %s for ops: %w", in.OrderNumber, err)
 	}
 	a.logger(ctx).Error("checkout needs attention", "order_number", in.OrderNumber, "reason", in.Reason)
+	return nil
+}
+
+// NoteInput is a note to add to an order.
+type NoteInput struct {
+	OrderNumber string `json:"order_number"`
+	Type        string `json:"type"`
+	Message     string `json:"message"`
+	Deployment  string `json:"deployment"`
+}
+
+// NoteOrder adds a note to an order (nothing when the checkout has no order).
+func (a *Activities) NoteOrder(ctx context.Context, in NoteInput) error {
+	if err := a.checkDeployment(in.Deployment); err != nil {
+		return err
+	}
+	if err := a.Store.AddOrderNote(ctx, in.OrderNumber, in.Type, in.Message); err != nil {
+		return fmt.Errorf("note on order %s: %w", in.OrderNumber, err)
+	}
 	return nil
 }
 

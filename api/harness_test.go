@@ -100,7 +100,7 @@ func (f *fakeCheckouts) NotifyPayment(_ context.Context, _ commerce.Checkout, n 
 	return nil
 }
 
-func (f *fakeCheckouts) RetryFulfillment(_ context.Context, c commerce.Checkout) error {
+func (f *fakeCheckouts) RetryFulfillment(_ context.Context, c commerce.Checkout, _ string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {

@@ -58,6 +58,23 @@ type orderResponse struct {
 	PaymentProcessor            string              `json:"payment_processor"`
 	PaymentMethod               string              `json:"payment_method"`
 	BasketDiscounts             []basketDiscount    `json:"basket_discounts"`
+	// Notes are shown to staff only: what happened to the order (errors, ops actions, refunds).
+	Notes []orderNote `json:"notes,omitempty"`
+}
+
+// orderNote is one order note in the staff's view of an order.
+type orderNote struct {
+	Type    string `json:"note_type"`
+	Message string `json:"message"`
+	Created string `json:"created"`
+}
+
+// staffName is the username of the staff user making the request ("" otherwise).
+func staffName(c *gin.Context) string {
+	if u, ok := currentUser(c); ok && u.IsStaff {
+		return u.Username
+	}
+	return ""
 }
 
 type orderVoucher struct {
@@ -85,6 +102,11 @@ func (s *Server) toOrderResponse(c *gin.Context, o commerce.Order) orderResponse
 		Discount:                    commerce.FormatMoney(o.Discount()), Lines: make([]orderLineResponse, len(o.Lines)),
 		User: orderUser{Email: o.Email, Username: o.Username}, Vouchers: []orderVoucher{}, BasketDiscounts: []basketDiscount{},
 		PaymentProcessor: o.PaymentProcessor, PaymentMethod: o.PaymentProcessor,
+	}
+	if staffName(c) != "" {
+		for _, n := range o.Notes {
+			out.Notes = append(out.Notes, orderNote{Type: n.Type, Message: n.Message, Created: n.CreatedAt.UTC().Format(time.RFC3339)})
+		}
 	}
 	for _, d := range o.Discounts {
 		bd := basketDiscount{Amount: commerce.FormatMoney(d.Amount), BenefitValue: commerce.FormatMoney(d.BenefitValue),
@@ -182,7 +204,7 @@ func (s *Server) fulfillOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.checkouts.RetryFulfillment(ctx, co); err != nil {
+	if err := s.checkouts.RetryFulfillment(ctx, co, staffName(c)); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -34,7 +34,7 @@ type Store interface {
 type Checkouts interface {
 	Start(ctx context.Context, c commerce.Checkout) error
 	NotifyPayment(ctx context.Context, c commerce.Checkout, n commerce.PaymentNotification) error
-	RetryFulfillment(ctx context.Context, c commerce.Checkout) error
+	RetryFulfillment(ctx context.Context, c commerce.Checkout, by string) error
 }
 
 // PaymentProcessor builds what a storefront needs to pay a checkout at one processor.

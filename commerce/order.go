@@ -49,6 +49,15 @@ type Order struct {
 	Lines                       []OrderLine
 	Payment                     *PaymentSource
 	Discounts                   []AppliedOffer
+	// Notes say what happened to the order (fulfillment errors, ops actions, refunds).
+	Notes []OrderNote
+}
+
+// OrderNote is a note on an order, as edX keeps them (type Info, Warning or Error).
+type OrderNote struct {
+	Type      string
+	Message   string
+	CreatedAt time.Time
 }
 
 // Discount is what discounts took off the order.

@@ -443,6 +443,13 @@ func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order) error
 	if err := s.attachEnrollmentCodes(ctx, o); err != nil {
 		return err
 	}
+	notes, err := s.q.ListOrderNotes(ctx, s.pool, o.ID)
+	if err != nil {
+		return interpretError(fmt.Errorf("list notes of order %s: %w", o.Number, err))
+	}
+	for _, n := range notes {
+		o.Notes = append(o.Notes, commerce.OrderNote{Type: n.NoteType, Message: n.Message, CreatedAt: n.CreatedAt})
+	}
 	discounts, err := s.q.ListOrderDiscounts(ctx, s.pool, o.ID)
 	if err != nil {
 		return interpretError(fmt.Errorf("list discounts of order %s: %w", o.Number, err))
@@ -554,4 +561,18 @@ func (s *Store) OrderNumberOfPayment(ctx context.Context, processor, paymentID s
 		return "", interpretError(fmt.Errorf("order number of %s payment %s: %w", processor, paymentID, err))
 	}
 	return n, nil
+}
+
+// AddOrderNote adds a note to the order of that number; a number without an order is a no-op
+// (e.g. a checkout whose order was refused).
+func (s *Store) AddOrderNote(ctx context.Context, number, noteType, message string) error {
+	return s.withTx(ctx, func(tx pgx.Tx) error {
+		order, err := s.q.LockOrderByNumber(ctx, tx, number)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return interpretError(fmt.Errorf("lock order %s: %w", number, err))
+		}
+		return interpretError(s.q.CreateOrderNote(ctx, tx, dbgen.CreateOrderNoteParams{OrderID: order.ID, NoteType: noteType, Message: message}))
+	})
 }

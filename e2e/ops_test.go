@@ -55,6 +55,23 @@ func TestStuckCheckoutIsFoundAndFixedByOps(t *testing.T) {
 	require.Equal(t, http.StatusOK, s.call("PUT", "/api/v2/orders/"+number+"/fulfill/", staff, nil, nil))
 	s.waitForOrder("stuck-learner", number, "Complete")
 	s.waitForState(number, commerce.CheckoutFulfilled)
+
+	// Staff see who did what in the order's notes; the learner sees no notes.
+	var detail struct {
+		Notes []struct {
+			Type    string `json:"note_type"`
+			Message string `json:"message"`
+		} `json:"notes"`
+	}
+	require.Equal(t, http.StatusOK, s.call("GET", "/api/v2/orders/"+number+"/", staff, nil, &detail))
+	var messages []string
+	for _, n := range detail.Notes {
+		messages = append(messages, n.Type+": "+n.Message)
+	}
+	require.Contains(t, strings.Join(messages, "\n"), "Info: Ops action retry by e2e-ops")
+	detail.Notes = nil
+	require.Equal(t, http.StatusOK, s.call("GET", "/api/v2/orders/"+number+"/", s.token("stuck-learner", false), nil, &detail))
+	require.Empty(t, detail.Notes)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		resp, err := s.temporal.CountWorkflow(context.Background(), &workflowservice.CountWorkflowExecutionsRequest{
 			Query: fmt.Sprintf("ExecutionStatus = 'Running' AND CheckoutStatus = 'NeedsAttention' AND OrderNumber = '%s'", number)})

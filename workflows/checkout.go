@@ -78,6 +78,7 @@ type checkout struct {
 	version  workflow.Version
 	version2 workflow.Version
 	version3 workflow.Version
+	version4 workflow.Version
 	// handledExcessive counts the excessive payments ops have closed (or, from version3, that
 	// were refunded); refundsStarting counts the refunds being started by other coroutines.
 	handledExcessive int
@@ -126,6 +127,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 	wf.version = workflow.GetVersion(ctx, versionOpsSeeEveryPayment, workflow.DefaultVersion, 1)
 	wf.version2 = workflow.GetVersion(ctx, versionPaymentsReadWhileWaiting, workflow.DefaultVersion, 1)
 	wf.version3 = workflow.GetVersion(ctx, versionRefunds, workflow.DefaultVersion, 1)
+	wf.version4 = workflow.GetVersion(ctx, versionOpsNotes, workflow.DefaultVersion, 1)
 	var state activities.OrderState
 	ref := activities.OrderRef{OrderNumber: c.OrderNumber, Deployment: wf.in.Deployment}
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadOrder, ref).Get(ctx, &state); err != nil {
@@ -285,6 +287,25 @@ func (wf *checkout) excessiveReason() string {
 		wf.in.Checkout.OrderNumber, strings.Join(wf.status.ExcessivePayments, ", "))
 }
 
+// noteOps records (from version4) an operator's action on the order: who did what and why.
+func (wf *checkout) noteOps(ctx workflow.Context, ops OpsAction) {
+	if wf.version4 < 1 {
+		return
+	}
+	by := ops.By
+	if by == "" {
+		by = "an operator"
+	}
+	msg := fmt.Sprintf("Ops action %s by %s", ops.Action, by)
+	if ops.Note != "" {
+		msg += ": " + ops.Note
+	}
+	in := activities.NoteInput{OrderNumber: wf.in.Checkout.OrderNumber, Type: "Info", Message: msg, Deployment: wf.in.Deployment}
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.NoteOrder, in).Get(ctx, nil); err != nil {
+		wf.logger.Error("cannot note the ops action on the order", "error", err)
+	}
+}
+
 // notificationOf is the accepted notification of a payment (to refund it).
 func notificationOf(p commerce.Payment) commerce.PaymentNotification {
 	return commerce.PaymentNotification{Processor: p.Processor, TransactionID: p.TransactionID, Outcome: commerce.PaymentAccepted,
@@ -397,6 +418,9 @@ func (wf *checkout) nextEvent(ctx workflow.Context, w *paymentWait) waitEvent {
 // onOpsWhileUnpaid answers an ops action before any payment was placed: refund or accept the
 // flagged payment; anything else is ignored.
 func (wf *checkout) onOpsWhileUnpaid(ctx workflow.Context, w *paymentWait, ops OpsAction) (*commerce.Payment, bool) {
+	if w.flagged != nil && (ops.Action == OpsMarkFulfilled || (wf.version3 >= 1 && ops.Action == OpsRefund)) {
+		wf.noteOps(ctx, ops)
+	}
 	switch {
 	case w.flagged != nil && wf.version3 >= 1 && ops.Action == OpsRefund:
 		wf.refundPayment(ctx, *w.flagged, "Refunded by an operator: "+ops.Note)
@@ -585,7 +609,8 @@ func (wf *checkout) awaitOps(ctx workflow.Context) OpsAction {
 			continue
 		}
 		if ops.Action == OpsRetry || ops.Action == OpsMarkFulfilled || (wf.version3 >= 1 && ops.Action == OpsRefund) {
-			wf.logger.Info("ops action", "action", ops.Action)
+			wf.logger.Info("ops action", "action", ops.Action, "by", ops.By)
+			wf.noteOps(ctx, ops)
 			return ops
 		}
 		wf.logger.Warn("unknown ops action ignored", "action", ops.Action)

@@ -117,12 +117,12 @@ func (s *Checkouts) NotifyPayment(ctx context.Context, c commerce.Checkout, n co
 
 // RetryFulfillment asks the checkout of a placed order to fulfil it again, starting a new run
 // when the workflow is over.
-func (s *Checkouts) RetryFulfillment(ctx context.Context, c commerce.Checkout) error {
+func (s *Checkouts) RetryFulfillment(ctx context.Context, c commerce.Checkout, by string) error {
 	if err := s.Guard.Ready(); err != nil {
 		return err
 	}
 	id := CheckoutWorkflowID(c.OrderNumber)
-	_, err := s.Client.SignalWithStartWorkflow(ctx, id, SignalOpsAction, OpsAction{Action: OpsRetry}, s.startOptions(c), CheckoutWorkflowType, s.input(c))
+	_, err := s.Client.SignalWithStartWorkflow(ctx, id, SignalOpsAction, OpsAction{Action: OpsRetry, By: by}, s.startOptions(c), CheckoutWorkflowType, s.input(c))
 	if err != nil {
 		return unavailable(fmt.Errorf("signal retry to %s: %w", id, err))
 	}

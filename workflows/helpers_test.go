@@ -186,6 +186,8 @@ type harness struct {
 	// paymentRefunds are the payment refunds created; refundRuns the refund workflows started.
 	paymentRefunds []commerce.Refund
 	refundRuns     []workflows.RefundInput
+	// notes are the order notes of ops actions.
+	notes []string
 }
 
 func newHarness(t *testing.T, in workflows.CheckoutInput) *harness {
@@ -330,6 +332,14 @@ func newHarness(t *testing.T, in workflows.CheckoutInput) *harness {
 			defer h.mu.Unlock()
 			h.refundRuns = append(h.refundRuns, in)
 			return workflows.RefundState{RefundID: in.RefundID, Status: commerce.RefundComplete}, nil
+		})
+	env.OnActivity(a.NoteOrder, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NoteInput) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.calls["NoteOrder"]++
+			h.notes = append(h.notes, in.Message)
+			return nil
 		})
 	env.OnActivity(a.SendReceipt, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, number string) error {

@@ -42,10 +42,15 @@ const versionPaymentsReadWhileWaiting = "payments-read-while-waiting"
 // the ops action refund refunds a flagged payment, a refused order's payment or a placed order.
 const versionRefunds = "refunds"
 
+// versionOpsNotes gates the order note that records every ops action (who, what, why).
+const versionOpsNotes = "ops-notes"
+
 // OpsAction is the payload of the ops-action signal.
 type OpsAction struct {
 	Action string `json:"action"`
 	Note   string `json:"note,omitempty"`
+	// By names the operator (the staff user of the API, or whoever signals from the CLI).
+	By string `json:"by,omitempty"`
 }
 
 // Names of the refund workflow's type and signal; it answers the same status query.

@@ -100,6 +100,7 @@ func TestCheckout_OpsRefundAMismatchedPayment(t *testing.T) {
 	require.Len(t, h.reopens, 1)
 	assert.Equal(t, commerce.CheckoutRefunded, h.reopens[0].In.Status)
 	assert.Zero(t, h.count("PlaceOrder"))
+	assert.Equal(t, []string{"Ops action refund by an operator: wrong amount"}, h.notes, "who did what, on the order")
 }
 
 // Ops refund the payment of an order refused because the learner already owned its seat.

@@ -7,6 +7,7 @@ package dbgen
 
 import (
 	"context"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -286,6 +287,36 @@ func (q *Queries) ListOrderLines(ctx context.Context, db DBTX, orderID int64) ([
 			&i.FulfillmentError,
 			&i.Discount,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOrderNotes = `-- name: ListOrderNotes :many
+SELECT note_type, message, created_at FROM order_notes WHERE order_id = $1 ORDER BY id
+`
+
+type ListOrderNotesRow struct {
+	NoteType  string
+	Message   string
+	CreatedAt time.Time
+}
+
+func (q *Queries) ListOrderNotes(ctx context.Context, db DBTX, orderID int64) ([]ListOrderNotesRow, error) {
+	rows, err := db.Query(ctx, listOrderNotes, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListOrderNotesRow{}
+	for rows.Next() {
+		var i ListOrderNotesRow
+		if err := rows.Scan(&i.NoteType, &i.Message, &i.CreatedAt); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
