@@ -17,16 +17,16 @@ func (f *shopFront) basketAdd(c *gin.Context) {
 	if !ok {
 		return
 	}
-	basket, err := f.replaceBasket(c.Request.Context(), user, c.QueryArray("sku"), c.Query("code"))
+	_, err := f.replaceBasket(c.Request.Context(), user, c.QueryArray("sku"), c.Query("code"))
 	if err != nil {
 		f.failPage(c, err)
 		return
 	}
-	if f.paymentPageURL != "" {
-		c.Redirect(http.StatusSeeOther, f.paymentPageURL)
-		return
+	target := f.paymentPageURL
+	if target == "" {
+		target = f.publicURL + "/basket/" // the service's own basket page
 	}
-	f.showBasket(c, basket)
+	c.Redirect(http.StatusSeeOther, target)
 }
 
 // replaceBasket replaces the user's open basket with the SKUs and applies code (if any). The
@@ -68,20 +68,4 @@ func (f *shopFront) voucherForItems(ctx context.Context, user commerce.User, ite
 		err = voucherError("%s", noDiscountText(v.Code))
 	}
 	return v, err
-}
-
-// showBasket shows the basket on a page of its own, for a server without a payment page.
-func (f *shopFront) showBasket(c *gin.Context, b commerce.Basket) {
-	pricing, _, _, err := f.priceBasket(c.Request.Context(), b)
-	if err != nil {
-		f.failPage(c, err)
-		return
-	}
-	p := shopPage{Title: "Your basket", Total: commerce.FormatMoney(pricing.Totals.TotalInclTax) + " " + pricing.Totals.Currency,
-		Note: "No payment page is configured on this server (PAYMENT_PAGE_URL), so your basket is shown here."}
-	for i, l := range b.Lines {
-		p.Lines = append(p.Lines, shopPageLine{Title: l.Product.Title, Quantity: l.Quantity,
-			Price: commerce.FormatMoney(pricing.Lines[i].LinePrice) + " " + l.Currency})
-	}
-	renderPage(c, http.StatusOK, p)
 }

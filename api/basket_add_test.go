@@ -80,15 +80,15 @@ func TestBasketAdd(t *testing.T) {
 	})
 }
 
-func TestBasketAddWithoutAPaymentPageShowsTheBasket(t *testing.T) {
+func TestBasketAddWithoutAPaymentPageGoesToTheBasketPage(t *testing.T) {
 	t.Parallel()
 	k := newShopKit(t, "")
 	c := k.course(t, "AddPage", "12.50")
-	rec := k.navigate(basketAddPath("", c.sku), k.token(dbtest.Unique("add-page-"), false))
-	body := rec.Body.String()
-	requirePage(t, rec, http.StatusOK, body, "No payment page is configured")
-	require.Contains(t, body, "with verified certificate</td><td>1</td><td>12.50 USD</td>")
-	require.Contains(t, body, "12.50 USD")
+	b := newBrowser(t, k.handler, k.token(dbtest.Unique("add-page-"), false))
+	rec := b.get(basketAddPath("", c.sku))
+	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
+	require.Equal(t, "http://shop.test/basket/", rec.Header().Get("Location"))
+	requireSummary(t, requireHTML(t, b.get("/basket/"), http.StatusOK), "12.50", "0.00", "12.50")
 }
 
 // A learner arriving from an LMS link with expired JWT cookies is sent to the LMS login (which

@@ -26,6 +26,10 @@ import (
 // token is not bound to the user (the page may fetch it before it logs in). What keeps another
 // origin from sending the header at all is CORS: a custom header needs a preflight the service
 // only grants to CORS_ORIGINS.
+//
+// The service's own HTML forms (the basket page) cannot send a header: they carry the token in
+// the CSRFFormField of their body instead, taken only from the service's own origin (see
+// formToken).
 const (
 	// CSRFTokenPath serves {"csrfToken": "..."} and sets the cookie.
 	CSRFTokenPath = "/csrf/api/v1/token"
@@ -52,12 +56,16 @@ type csrfGuard struct {
 	key []byte
 	// secure marks the cookie Secure (the service is served over https).
 	secure bool
+	// origin is the service's public origin (scheme://host[:port]); its form posts must come
+	// from it. Empty: from the request's own host.
+	origin string
 }
 
 // newCSRFGuard returns the guard cfg describes: its CSRF key (else the process's) and the
 // scheme of its public URL.
 func newCSRFGuard(cfg Config) csrfGuard {
-	g := csrfGuard{key: []byte(cfg.CSRFSecretKey), secure: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://")}
+	g := csrfGuard{key: []byte(cfg.CSRFSecretKey), secure: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://"),
+		origin: originOf(cfg.PublicURL)}
 	if len(g.key) == 0 {
 		g.key = processCSRFKey()
 	}
@@ -73,12 +81,17 @@ func (g csrfGuard) issueToken(c *gin.Context) {
 	} else {
 		token = g.newToken()
 	}
+	g.setCookie(c, token)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"csrfToken": token})
+}
+
+// setCookie sets the double-submit cookie to token.
+func (g csrfGuard) setCookie(c *gin.Context, token string) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: CSRFCookieName, Value: token, Path: "/", MaxAge: csrfCookieMaxAge,
 		HttpOnly: true, Secure: g.secure, SameSite: http.SameSiteLaxMode,
 	})
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"csrfToken": token})
 }
 
 // passesCSRF checks a request authenticated by the JWT cookies: a safe method needs no token;
@@ -97,14 +110,20 @@ func (s *Server) passesCSRF(c *gin.Context) bool {
 	return false
 }
 
-// check returns why r fails the double-submit check, or "" when it passes. The header and the
-// cookie are compared in constant time.
+// check returns why r fails the double-submit check, or "" when it passes. The header (else a
+// form post's field) and the cookie are compared in constant time.
 func (g csrfGuard) check(r *http.Request) string {
 	ck, err := r.Cookie(CSRFCookieName)
 	if err != nil || ck.Value == "" {
 		return "CSRF cookie not set."
 	}
 	header := r.Header.Get(CSRFHeader)
+	if header == "" {
+		var reason string
+		if header, reason = g.formToken(r); reason != "" {
+			return reason
+		}
+	}
 	if header == "" {
 		return "CSRF token missing."
 	}

@@ -14,26 +14,12 @@ import (
 type shopPage struct {
 	Title   string
 	Message string
-	Note    string
-	Lines   []shopPageLine
-	Total   string
-}
-
-// shopPageLine is a basket line on a page.
-type shopPageLine struct {
-	Title    string
-	Quantity int
-	Price    string
 }
 
 var shopPageTemplate = template.Must(template.New("shop-page").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title></head>
 <body><h1>{{.Title}}</h1>
 {{if .Message}}<p>{{.Message}}</p>{{end}}
-{{if .Lines}}<table><tr><th>Product</th><th>Quantity</th><th>Price</th></tr>
-{{range .Lines}}<tr><td>{{.Title}}</td><td>{{.Quantity}}</td><td>{{.Price}}</td></tr>
-{{end}}<tr><td colspan="2">Total</td><td>{{.Total}}</td></tr></table>{{end}}
-{{if .Note}}<p><em>{{.Note}}</em></p>{{end}}
 </body></html>
 `))
 

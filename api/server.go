@@ -94,7 +94,7 @@ type Config struct {
 	// random key per process.
 	CSRFSecretKey string
 	// PaymentPageURL is where /basket/add/ sends the learner: edX's payment page
-	// (frontend-app-payment). Empty shows the basket on a plain page instead.
+	// (frontend-app-payment). Empty sends the learner to the service's own basket page (/basket/).
 	PaymentPageURL string
 	// LMSURL is the LMS's base URL: a browser that is not logged in is sent to its /login page.
 	LMSURL string
@@ -209,6 +209,7 @@ func NewHandler(cfg Config) http.Handler {
 	r.GET("/coupons/enrollment_code_csv/:number/", requireUser, s.enrollmentCodeCSV)
 	r.GET("/checkout/cancel-checkout/", s.cancelPage)
 	s.shopFrontRoutes(r, cfg)
+	s.shopPageRoutes(r, cfg)
 	r.GET(CSRFTokenPath, s.csrf.issueToken)
 	return withCORS(cfg.CORSOrigins, r)
 }

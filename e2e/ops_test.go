@@ -92,8 +92,7 @@ func TestWorkerKilledMidRefundRefundsOnce(t *testing.T) {
 	require.Len(t, ids, 1)
 	s.lms.SetLatency(3 * time.Second)
 	calls := s.lms.Calls()
-	require.Equal(t, http.StatusOK, s.call("PUT", fmt.Sprintf("/api/v2/refunds/%d/process/", ids[0]), s.token("e2e-staff", true),
-		map[string]any{"action": "approve"}, nil))
+	require.Equal(t, http.StatusOK, s.processRefund(ids[0], "approve", nil))
 	require.Eventually(t, func() bool { return s.lms.Calls() > calls }, 30*time.Second, 50*time.Millisecond, "revocation started")
 	s.killWorkerProcess()
 	s.lms.SetLatency(0)
@@ -111,8 +110,7 @@ func TestMetricsAfterAPurchaseAndARefund(t *testing.T) {
 	course, sku := s.publishSeat("15.00")
 	s.buy("metered", sku)
 	ids := s.requestRefund("metered", course)
-	require.Equal(t, http.StatusOK, s.call("PUT", fmt.Sprintf("/api/v2/refunds/%d/process/", ids[0]), s.token("e2e-staff", true),
-		map[string]any{"action": "approve"}, nil))
+	require.Equal(t, http.StatusOK, s.processRefund(ids[0], "approve", nil))
 	s.waitForRefund(ids[0], "Complete")
 	resp, err := http.Get(s.apiURL + "/metrics")
 	require.NoError(t, err)

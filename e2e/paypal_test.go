@@ -39,7 +39,7 @@ func browserGet(t *testing.T, target string) *http.Response {
 }
 
 // paypalToken reads the PayPal order id from an approval URL.
-func paypalToken(t *testing.T, approveURL string) string {
+func paypalToken(t testing.TB, approveURL string) string {
 	t.Helper()
 	u, err := url.Parse(approveURL)
 	require.NoError(t, err)

@@ -44,6 +44,20 @@ func (s *stack) requestRefund(user, course string) []int64 {
 	return ids
 }
 
+// processRefund sends staff's decision about a refund and returns the status code.
+func (s *stack) processRefund(id int64, action string, out any) int {
+	s.t.Helper()
+	return s.call("PUT", fmt.Sprintf("/api/v2/refunds/%d/process/", id), s.token("e2e-staff", true), map[string]any{"action": action}, out)
+}
+
+// paypalCheckout checks out the user's basket of sku with PayPal and returns the order number and
+// the PayPal order id.
+func (s *stack) paypalCheckout(user, sku string) (string, string) {
+	s.t.Helper()
+	basketID, out := s.checkoutWith(user, "paypal", sku)
+	return commerce.OrderNumber(s.partner, basketID), paypalToken(s.t, out["payment_page_url"].(string))
+}
+
 // waitForRefund polls a refund until it has the wanted status.
 func (s *stack) waitForRefund(id int64, status string) refundResponse {
 	s.t.Helper()
@@ -68,8 +82,7 @@ func TestRefundCreditsOnceAndRevokesTheEnrollment(t *testing.T) {
 
 	s.lms.FailNext(3)
 	var r refundResponse
-	require.Equal(t, http.StatusOK, s.call("PUT", fmt.Sprintf("/api/v2/refunds/%d/process/", ids[0]), s.token("e2e-staff", true),
-		map[string]any{"action": "approve"}, &r))
+	require.Equal(t, http.StatusOK, s.processRefund(ids[0], "approve", &r))
 	r = s.waitForRefund(ids[0], "Complete")
 	require.Equal(t, "Complete", r.Lines[0].Status)
 	require.Len(t, s.cs.Refunds(), 1, "credited once")
@@ -80,8 +93,7 @@ func TestRefundCreditsOnceAndRevokesTheEnrollment(t *testing.T) {
 		WHERE o.number = $1 AND e.event_type = 'Refunded' AND e.amount = 49.00`, number))
 
 	// Approving again changes nothing.
-	require.Equal(t, http.StatusOK, s.call("PUT", fmt.Sprintf("/api/v2/refunds/%d/process/", ids[0]), s.token("e2e-staff", true),
-		map[string]any{"action": "approve"}, nil))
+	require.Equal(t, http.StatusOK, s.processRefund(ids[0], "approve", nil))
 	time.Sleep(300 * time.Millisecond)
 	require.Len(t, s.cs.Refunds(), 1)
 
@@ -101,8 +113,7 @@ func TestDeniedRefundChangesNothing(t *testing.T) {
 	s.buy("denied", sku)
 	ids := s.requestRefund("denied", course)
 	var r refundResponse
-	require.Equal(t, http.StatusOK, s.call("PUT", fmt.Sprintf("/api/v2/refunds/%d/process/", ids[0]), s.token("e2e-staff", true),
-		map[string]any{"action": "deny"}, &r))
+	require.Equal(t, http.StatusOK, s.processRefund(ids[0], "deny", &r))
 	require.Equal(t, "Denied", r.Status)
 	time.Sleep(300 * time.Millisecond)
 	require.Empty(t, s.cs.Refunds())
@@ -115,9 +126,7 @@ func TestExcessivePaymentIsRefundedAutomatically(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, stackOptions{})
 	_, sku := s.publishSeat("25.00")
-	basketID, out := s.checkoutWith("double-capture", "paypal", sku)
-	id := paypalToken(t, out["payment_page_url"].(string))
-	number := commerce.OrderNumber(s.partner, basketID)
+	number, id := s.paypalCheckout("double-capture", sku)
 	back, err := s.pp.Approve(id)
 	require.NoError(t, err)
 	s.pp.SetDoubleCaptureNext(1)
