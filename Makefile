@@ -6,6 +6,8 @@ export GOTOOLCHAIN := go1.27.3
 GO ?= go
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 export TEST_DATABASE_URL
+# The tests' own headless Temporal dev server, away from make run's (TEMPORAL_ADDRESS, 127.0.0.1:7233).
+TEST_TEMPORAL_ADDRESS ?= 127.0.0.1:7243
 SQLC := .tools/bin/sqlc
 
 .DEFAULT_GOAL := help
@@ -14,13 +16,13 @@ SQLC := .tools/bin/sqlc
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
 
-run: tools ## migrate, seed the demo catalog and serve on 127.0.0.1:8130 (Temporal UI on :8233)
-	TEMPORAL_DB_FILE=$${TEMPORAL_DB_FILE-$(CURDIR)/.tools/run/temporal-dev.db} scripts/temporal.sh ensure
-	CORS_ORIGINS=$${CORS_ORIGINS-http://127.0.0.1:1998} $(GO) run ./cmd/ecommerce dev
+run: tools ## migrate, seed the demo catalog and serve on 127.0.0.1:8130, with the Temporal UI (the banner prints its URL; :8233)
+	temporal=$$(TEMPORAL_DB_FILE=$${TEMPORAL_DB_FILE-$(CURDIR)/.tools/run/temporal-dev.db} scripts/temporal.sh ensure --env) && \
+	env $$temporal CORS_ORIGINS=$${CORS_ORIGINS-http://127.0.0.1:1998} $(GO) run ./cmd/ecommerce dev
 
-test: tools lint vuln ## lint, govulncheck, then every unit and integration test on the real PostgreSQL and Temporal
-	scripts/temporal.sh ensure --headless
-	$(GO) test -count=1 ./...
+test: tools lint vuln ## lint, govulncheck, then every unit and integration test on the real PostgreSQL and Temporal (own server on :7243)
+	TEMPORAL_ADDRESS=$(TEST_TEMPORAL_ADDRESS) scripts/temporal.sh ensure --headless
+	TEMPORAL_ADDRESS=$(TEST_TEMPORAL_ADDRESS) $(GO) test -count=1 ./...
 
 unit: ## the tests that need neither PostgreSQL nor Temporal
 	$(GO) test -count=1 ./commerce/... ./auth/... ./payment/... ./lms/... ./simulators/...
@@ -41,11 +43,28 @@ generate: tools ## regenerate the sqlc code from db/schema and db/queries
 tools: ## install the pinned sqlc, Temporal CLI and govulncheck into .tools/bin, the vuln DB into .tools/vulndb (cached)
 	@scripts/tools.sh
 
-temporal: tools ## start a Temporal dev server with our namespace and search attributes
+temporal: tools ## start a Temporal dev server with our namespace, search attributes and the Web UI
 	scripts/temporal.sh ensure
 
-temporal-stop: ## stop the Temporal dev server started by this repo
+temporal-stop: ## stop the Temporal dev servers started by this repo (make run's and make test's)
 	scripts/temporal.sh stop
 
 build: ## build bin/ecommerce
 	$(GO) build -o bin/ecommerce ./cmd/ecommerce
+
+.PHONY: load
+load: ## buy seats as many learners at once against a running make run (ARGS="--users 20 --count 200 --bare")
+	$(GO) run ./cmd/ecommerce load $(ARGS)
+
+# How long make fuzz runs each fuzz target (a go test -fuzztime: 10s, 1m, 5000x).
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target (func Fuzz* of the *_test.go files) for FUZZTIME each (default 10s); failures land in testdata/fuzz
+	@set -euo pipefail; \
+	for file in $$(git ls-files --cached --others --exclude-standard -- '*_test.go' | xargs grep -l '^func Fuzz' | sort); do \
+	  for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+	    echo "== $$name ($$(dirname "$$file")) for $(FUZZTIME)"; \
+	    $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "./$$(dirname "$$file")"; \
+	  done; \
+	done

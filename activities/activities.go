@@ -211,10 +211,12 @@ func (a *Activities) Enroll(ctx context.Context, in EnrollInput) (EnrollResult, 
 	if serr := a.Store.RecordFulfillmentAttempts(ctx, in.OrderNumber, in.SKU, status, message, 1); serr != nil {
 		a.logger(ctx).Error("cannot record fulfillment error", "order_number", in.OrderNumber, "sku", in.SKU, "err", serr)
 	}
+	// No cause: message is already the LMS error's text, and a cause would repeat it (twice more,
+	// through the client's wrapping) in the failure and in the checkout's status query.
 	if !retryable {
-		return EnrollResult{}, temporal.NewNonRetryableApplicationError(message, ErrTypeLMSRejected, err, string(status))
+		return EnrollResult{}, temporal.NewNonRetryableApplicationError(message, ErrTypeLMSRejected, nil, string(status))
 	}
-	return EnrollResult{}, temporal.NewApplicationError(message, string(status), err)
+	return EnrollResult{}, temporal.NewApplicationError(message, string(status))
 }
 
 // classify maps an LMS error to the line status edX would give it.

@@ -42,7 +42,8 @@ func decodeJSON(c *gin.Context, dst any, strict bool) error {
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
-	if dec.More() {
+	// Token, not More: More reports no more data before a stray "]" or "}".
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return commerce.Errorf(commerce.EInvalid, "JSON parse error: unexpected data after the object.")
 	}
 	return nil

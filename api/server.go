@@ -103,6 +103,14 @@ type Config struct {
 	// TemporalHealth checks that Temporal answers, for GET /ready/ (such as the client's
 	// CheckHealth); nil means Temporal is not checked.
 	TemporalHealth func(ctx context.Context) error
+	// UserRateLimit is how many requests a minute one authenticated learner may send, in bursts
+	// of as many (edX throttles users at 75 a minute); above it they are answered 429 with
+	// Retry-After. Staff and service users (ServiceIssuers) are exempt and anonymous requests
+	// not counted. 0 means no limit.
+	UserRateLimit int
+	// ServiceIssuers are the JWT issuers of service users, such as ecommerce_worker, whose
+	// requests UserRateLimit does not count.
+	ServiceIssuers []string
 }
 
 // Server holds the handlers' dependencies.
@@ -152,7 +160,7 @@ func NewHandler(cfg Config) http.Handler {
 		s.log.Error("invalid trusted proxies: trusting none", "trusted_proxies", cfg.TrustedProxies, "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(measureRequests(cfg.Metrics), s.recoverJSON, s.logRequests, noStore, s.checkURLText, limitBody, s.authenticate)
+	r.Use(measureRequests(cfg.Metrics), s.recoverJSON, s.logRequests, noStore, s.checkURLText, limitBody, s.authenticate, s.limitUsers(cfg))
 	r.NoRoute(func(c *gin.Context) { detail(c, http.StatusNotFound, "Not found.") })
 	r.NoMethod(func(c *gin.Context) {
 		detail(c, http.StatusMethodNotAllowed, "Method \""+c.Request.Method+"\" not allowed.")

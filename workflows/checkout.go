@@ -783,7 +783,7 @@ func lineFailure(err error) (commerce.LineStatus, string) {
 				status = commerce.LineServerError
 			}
 		}
-		return status, appErr.Error()
+		return status, appErr.Message()
 	}
 	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &timeoutErr) {

@@ -22,13 +22,14 @@ type config struct {
 	MetricsAddr                 string        `env:"METRICS_ADDR" default:"127.0.0.1:9130" help:"address where worker serves GET /metrics (Prometheus text format); empty turns it off. serve and dev serve /metrics (and /ready/) on HTTP_ADDR"`
 	PublicURL                   string        `env:"PUBLIC_URL" default:"http://127.0.0.1:8130" help:"external base URL of the API, used in links and processor callbacks"`
 	TemporalAddress             string        `env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" help:"Temporal frontend host:port"`
+	TemporalUIPort              string        `env:"TEMPORAL_UI_PORT" default:"" help:"port of the Temporal Web UI on TEMPORAL_ADDRESS's host: scripts/temporal.sh (make run) starts the dev server's UI there and dev's banner links to it; empty: TEMPORAL_ADDRESS's port + 1000 (8233), as temporal server start-dev does"`
 	TemporalNamespace           string        `env:"TEMPORAL_NAMESPACE" default:"ecommerce" help:"Temporal namespace of the checkout workflows"`
 	TemporalTaskQueue           string        `env:"TEMPORAL_TASK_QUEUE" default:"ecommerce" help:"task queue of the checkout workflows and activities"`
 	PartnerShortCode            string        `env:"PARTNER_SHORT_CODE" default:"EDX" help:"partner code: prefix of order numbers and part of every SKU"`
 	JWTSecretKey                string        `env:"JWT_SECRET_KEY" default:"dev-lms-jwt-secret-change-me" secret:"true" help:"HS256 secret shared with the LMS (and ecommerce_worker-style service users)"`
 	JWTIssuers                  string        `env:"JWT_ISSUERS" default:"http://127.0.0.1:18000/oauth2,ecommerce_worker" help:"comma-separated issuers (iss) accepted on JWTs; the first is used by ecommerce token"`
 	JWTPublicSigningJWKSet      string        `env:"JWT_PUBLIC_SIGNING_JWK_SET" default:"" help:"JSON Web Key Set (a JSON string, as edX's JWT_AUTH) of the LMS's RSA public keys: RS256 and RS512 tokens are checked against the key their kid names; empty accepts HS256 tokens only"`
-	PaymentPageURL              string        `env:"PAYMENT_PAGE_URL" default:"" help:"URL of edX's payment page (frontend-app-payment), where /basket/add/ sends the learner; empty shows the basket on a plain page"`
+	PaymentPageURL              string        `env:"PAYMENT_PAGE_URL" default:"" help:"URL of edX's payment page (frontend-app-payment), where /basket/add/ sends the learner; empty sends the learner to the service's own basket page (/basket/)"`
 	CORSOrigins                 string        `env:"CORS_ORIGINS" default:"" help:"comma-separated exact origins (scheme://host[:port]) of browser pages allowed to call the API with the LMS's JWT cookies, such as edX's payment page http://localhost:1998; empty disables CORS"`
 	CSRFSecretKey               string        `env:"CSRF_SECRET_KEY" default:"dev-csrf-secret-change-me" secret:"true" help:"HMAC key of the CSRF tokens (GET /csrf/api/v1/token) that JWT-cookie mutations must send in X-CSRFToken; the same on every replica"`
 	LMSURL                      string        `env:"LMS_URL" default:"http://127.0.0.1:18000" help:"LMS base URL for the enrollment API (dev serves its LMS simulator here)"`
@@ -48,6 +49,8 @@ type config struct {
 	FulfillmentRetryLimit       time.Duration `env:"FULFILLMENT_RETRY_LIMIT" default:"1h" help:"how long one enrollment is retried (1 s, x2, at most 5 min apart) before ops are asked"`
 	TrustedProxies              string        `env:"TRUSTED_PROXIES" default:"" help:"comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits of processor callbacks are per client); empty trusts none"`
 	CallbackRateLimit           int           `env:"CALLBACK_RATE_LIMIT" default:"100" help:"processor callbacks per second one client IP may send (burst twice that); -1 turns the limit off"`
+	UserRateLimit               int           `env:"USER_RATE_LIMIT" default:"75" help:"requests a minute one authenticated learner may send (in bursts of as many), as edX throttles users; above it 429 with Retry-After. Staff and service users (SERVICE_JWT_ISSUERS) are exempt, anonymous requests not counted; 0 turns the limit off"`
+	ServiceJWTIssuers           string        `env:"SERVICE_JWT_ISSUERS" default:"ecommerce_worker" help:"comma-separated JWT issuers (iss) of service users, such as ecommerce_worker, whose requests USER_RATE_LIMIT does not count"`
 	OrphanSweepInterval         time.Duration `env:"ORPHAN_SWEEP_INTERVAL" default:"1m" help:"how often serve looks for baskets frozen while Temporal was down (and starts their checkout)"`
 	OrphanUnfreezeAfter         time.Duration `env:"ORPHAN_UNFREEZE_AFTER" default:"10m" help:"how long such a checkout's start is retried before its basket is unfrozen and its reservations released"`
 	SMTPAddr                    string        `env:"SMTP_ADDR" default:"" help:"host:port of the mail server for receipts; empty logs receipts instead of sending them"`
@@ -61,6 +64,17 @@ type config struct {
 func (c config) trustedProxies() []string {
 	var out []string
 	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// serviceIssuers returns the JWT issuers of service users.
+func (c config) serviceIssuers() []string {
+	var out []string
+	for _, s := range strings.Split(c.ServiceJWTIssuers, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			out = append(out, s)
 		}
@@ -117,6 +131,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		default:
 			v.Field(i).SetString(raw)
 		}
+	}
+	if c.UserRateLimit < 0 {
+		return c, fmt.Errorf("USER_RATE_LIMIT: %d; 0 turns the limit off", c.UserRateLimit)
 	}
 	if len(c.issuers()) == 0 {
 		return c, fmt.Errorf("JWT_ISSUERS: at least one issuer is needed")

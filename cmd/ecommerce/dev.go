@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
+	"github.com/coursecommerce/commerce/commerce"
 	"github.com/coursecommerce/commerce/db"
 	"github.com/coursecommerce/commerce/payment/cybersource"
 	cybersim "github.com/coursecommerce/commerce/simulators/cybersource"
@@ -65,35 +67,99 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	sku := ""
-	for _, p := range courses[0].Products {
-		if p.CertificateType == "verified" {
-			sku = p.StockRecord.PartnerSKU
-		}
+	ui, uiAnswers := temporalUI(ctx, cfg)
+	uiLine := ui + "  (search Username = 'bob')"
+	if !uiAnswers {
+		uiLine = "NONE answers at " + ui + "\n  (the Temporal server at " + cfg.TemporalAddress + " has no Web UI there: start the service with\n" +
+			"  make run, which starts one, or set TEMPORAL_UI_PORT to the port of its UI)"
+		logger.Warn("no Temporal Web UI answers", "url", ui, "temporal_address", cfg.TemporalAddress)
+	}
+	buyAPI := "" // scripts/buy calls http://127.0.0.1:8130 unless told otherwise
+	if cfg.PublicURL != "http://127.0.0.1:8130" {
+		buyAPI = " --api " + cfg.PublicURL
 	}
 	fmt.Fprintf(stdout, `
-The commerce service is running on %[1]s (Temporal UI: http://127.0.0.1:8233)
+The commerce service is running on %[1]s
+Temporal UI: %[6]s
 
   Mint a token (staff):   TOKEN=$(go run ./cmd/ecommerce token --username alice --admin)
   List the catalog:       curl -s %[1]s/api/v2/courses/?include_products=true
   Price a seat:           curl -s -H "Authorization: JWT $TOKEN" '%[1]s/api/v2/baskets/calculate/?sku=%[2]s'
-  Buy it:                 curl -s -H "Authorization: JWT $TOKEN" -H 'Content-Type: application/json' \
-                               -d '{"products":[{"sku":"%[2]s"}],"checkout":true}' %[1]s/api/v2/baskets/
-                          then post payment_data.payment_form_data to payment_page_url
-                          (docs/operations.md shows a one-liner; a browser form works too)
-  Your orders:            curl -s -H "Authorization: JWT $TOKEN" %[1]s/api/v2/orders/
+  Buy it as bob:          BOB=$(go run ./cmd/ecommerce token --username bob)
+                          go run ./scripts/buy%[9]s --token "$BOB" --sku %[2]s
+                          (basket, the CyberSource simulator's payment page, order, enrollment;
+                          --action decline or cancel, with a seat bob has not bought: --sku %[7]s)
+  Or pay with PayPal:     curl -s -H "Authorization: JWT $BOB" -H 'Content-Type: application/json' \
+                            -d '{"products":[{"sku":"%[10]s"}],"checkout":true,"payment_processor_name":"paypal"}' \
+                            %[1]s/api/v2/baskets/
+                          then open its payment_data.payment_page_url in a browser and press Approve
+  Bob's orders:           curl -s -H "Authorization: JWT $BOB" %[1]s/api/v2/orders/
   Simulators:             LMS %[3]s (log in: %[3]s/login)  CyberSource %[4]s  PayPal %[5]s
-                          (knobs: POST /__sim/knobs)
+                          (knobs: POST /__sim/knobs; LMS enrollments kept in %[8]s)
 
-`, cfg.PublicURL, sku, cfg.LMSURL, cfg.CyberSourcePaymentPageURL, cfg.PayPalAPIURL)
+`, cfg.PublicURL, verifiedSKU(courses, 0), cfg.LMSURL, cfg.CyberSourcePaymentPageURL, cfg.PayPalAPIURL, uiLine,
+		verifiedSKU(courses, 1), devLMSStateFile, buyAPI, verifiedSKU(courses, 2))
 	return listenAndServe(ctx, cfg, handler, logger)
 }
+
+// verifiedSKU is the SKU of the verified seat of the i-th demo course, for the banner.
+func verifiedSKU(courses []commerce.Course, i int) string {
+	if i >= len(courses) {
+		return "<SKU>"
+	}
+	for _, p := range courses[i].Products {
+		if p.CertificateType == "verified" {
+			return p.StockRecord.PartnerSKU
+		}
+	}
+	return "<SKU>"
+}
+
+// temporalUI returns the URL of the Temporal Web UI for the banner, TEMPORAL_UI_PORT (else
+// TEMPORAL_ADDRESS's port + 1000, the dev server's default) on TEMPORAL_ADDRESS's host, and
+// whether a Temporal UI answers there.
+func temporalUI(ctx context.Context, cfg config) (string, bool) {
+	host, port, err := net.SplitHostPort(cfg.TemporalAddress)
+	if err != nil {
+		return "(TEMPORAL_ADDRESS " + cfg.TemporalAddress + " is not host:port)", false
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	uiPort := cfg.TemporalUIPort
+	if uiPort == "" {
+		n, err := strconv.Atoi(port)
+		if err != nil {
+			return "(TEMPORAL_ADDRESS " + cfg.TemporalAddress + " has no port number)", false
+		}
+		uiPort = strconv.Itoa(n + 1000)
+	}
+	ui := "http://" + net.JoinHostPort(host, uiPort)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ui+"/api/v1/settings", nil)
+	if err != nil {
+		return ui, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ui, false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	return ui, resp.StatusCode == http.StatusOK
+}
+
+// devLMSStateFile keeps the LMS simulator's enrollments across restarts of dev (relative to the
+// working directory: the repository's, under make run); remove it to start afresh.
+const devLMSStateFile = ".tools/run/lms-state.json"
 
 // startSimulators serves the LMS simulator on LMS_URL's address and the CyberSource hosted
 // page on CYBERSOURCE_PAYMENT_PAGE_URL's, with the same keys the service uses.
 func startSimulators(cfg config, logger *slog.Logger) (func(), error) {
 	lms := lmssim.New(cfg.LMSAPIKey, lmssim.WithLogger(logger.With("simulator", "lms")),
-		lmssim.WithJWT(cfg.JWTSecretKey, cfg.issuers()[0]), lmssim.WithCORSOrigins(cfg.corsOrigins()...))
+		lmssim.WithJWT(cfg.JWTSecretKey, cfg.issuers()[0]), lmssim.WithCORSOrigins(cfg.corsOrigins()...),
+		lmssim.WithStateFile(devLMSStateFile))
 	cs := cybersim.New(cybersim.Config{
 		Profiles:  []cybersource.Profile{{ProfileID: cfg.CyberSourceProfileID, AccessKey: cfg.CyberSourceAccessKey, SecretKey: cfg.CyberSourceSecretKey}},
 		NotifyURL: cfg.PublicURL + "/payment/cybersource/notify/",

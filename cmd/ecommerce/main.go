@@ -25,8 +25,12 @@ commands:
   token     print a JWT for the running configuration (--username alice [--admin] [--email ...])
   dev       migrate, seed and serve in one process, for trying the service locally
   config    print the configuration reference as a Markdown table
+  load      buy seats as many learners at once against a running stack and print the figures
+            (--users 20 --count 200 [--bare] [--json]; see docs/benchmarks.md)
+  help      print this text
 
 Configuration comes from environment variables; see 'ecommerce config'.
+To try the service, run 'make run' in the repository (it starts Temporal, then 'ecommerce dev').
 `
 
 func main() {
@@ -35,13 +39,29 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ecommerce:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// errNoCommand marks a missing or unknown command: the usage was printed, and the exit status
+// is 2 (as for any command-line mistake of the shell's tools), not 0.
+var errNoCommand = errors.New("no such command")
+
+// exitCode is the exit status of a failed run: 2 for a missing or unknown command, else 1.
+func exitCode(err error) int {
+	if errors.Is(err, errNoCommand) {
+		return 2
+	}
+	return 1
 }
 
 // run dispatches a subcommand; it is main without the process around it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: a command is required", errNoCommand)
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -68,9 +88,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tokenCommand(cfg, rest, stdout, stderr)
 	case "dev":
 		return dev(ctx, cfg, logger, stdout)
+	case "load":
+		return loadCommand(ctx, cfg, rest, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return fmt.Errorf("%w: unknown command %q", errNoCommand, cmd)
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {

@@ -76,6 +76,7 @@ func newAPIHandler(cfg config, store *db.Store, co api.Checkouts, tc client.Clie
 		CORSOrigins: cfg.corsOrigins(), CSRFSecretKey: cfg.CSRFSecretKey,
 		PaymentPageURL: cfg.PaymentPageURL, LMSURL: cfg.LMSURL, Refunds: refundsRunner(cfg, tc, deployment, co),
 		Metrics: metrics.Default, TemporalHealth: temporalHealth(tc),
+		UserRateLimit: cfg.UserRateLimit, ServiceIssuers: cfg.serviceIssuers(),
 	}), nil
 }
 

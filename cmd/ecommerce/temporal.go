@@ -114,7 +114,9 @@ func cybersourceProcessor(cfg config) cybersource.Processor {
 
 // newWorker builds the Temporal worker with the checkout workflow and its activities.
 func newWorker(cfg config, c client.Client, store *db.Store, deployment string, logger *slog.Logger, httpClient *http.Client) worker.Worker {
-	w := worker.New(c, cfg.TemporalTaskQueue, worker.Options{})
+	// More workflow-task pollers than the SDK's 2: new checkouts otherwise wait in the queue
+	// behind running ones (measured with ecommerce load: see docs/benchmarks.md).
+	w := worker.New(c, cfg.TemporalTaskQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 4})
 	opts := []lms.Option{lms.WithObserver(lmsObserver(metrics.Default))}
 	if httpClient != nil {
 		opts = append(opts, lms.WithHTTPClient(httpClient))

@@ -1,19 +1,24 @@
 // Package dbtest gives test packages a real PostgreSQL: one fresh schema per test binary,
 // migrated with the same embedded migrations as production and dropped when the tests end.
-// The server comes from TEST_DATABASE_URL (default: the local server's "test" database).
+// The server comes from TEST_DATABASE_URL (default: the local server's "test" database); the
+// database it names is created when it is missing.
 package dbtest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/coursecommerce/commerce/db"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -35,6 +40,11 @@ func Run(m *testing.M) int {
 	}
 	schema := "test_" + randomHex(6)
 	admin, err := db.NewPool(ctx, base)
+	if isMissingDatabase(err) {
+		if err = CreateDatabase(ctx, base); err == nil {
+			admin, err = db.NewPool(ctx, base)
+		}
+	}
 	if err != nil {
 		cancel()
 		fmt.Fprintf(os.Stderr, "dbtest: cannot reach PostgreSQL at %s: %v\n", base, err)
@@ -68,6 +78,50 @@ func Run(m *testing.M) int {
 	code := m.Run()
 	pool.Close()
 	return code
+}
+
+// isMissingDatabase reports whether err says the database does not exist.
+func isMissingDatabase(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "3D000" // invalid_catalog_name
+}
+
+// CreateDatabase creates the database databaseURL names, connecting to the "postgres" database
+// of the same server. A database that exists already (another test package may create it at the
+// same moment) is not an error.
+func CreateDatabase(ctx context.Context, databaseURL string) error {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return fmt.Errorf("parse database url: %w", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" || name == "postgres" {
+		return fmt.Errorf("create database: %q names no database to create", databaseURL)
+	}
+	u.Path = "/postgres"
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		return fmt.Errorf("connect to the postgres database to create %q: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	for attempt := 1; ; attempt++ {
+		_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+		var pgErr *pgconn.PgError
+		switch {
+		case err == nil:
+			fmt.Fprintf(os.Stderr, "dbtest: created database %q\n", name)
+			return nil
+		case errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505"):
+			// duplicate_database, or the unique index of pg_database when both creations ran
+			// at once: another test package created it.
+			return nil
+		case errors.As(err, &pgErr) && pgErr.Code == "55006" && attempt < 20 && ctx.Err() == nil:
+			// object_in_use: the template database is busy with another creation.
+			time.Sleep(100 * time.Millisecond)
+		default:
+			return fmt.Errorf("create database %q: %w", name, err)
+		}
+	}
 }
 
 // Pool returns the pool on the package's schema. Run must have been called by TestMain.

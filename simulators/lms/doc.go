@@ -18,7 +18,8 @@
 // the service; WithCORSOrigins lets the payment page's origin call it with
 // credentials (preflights are answered before routing).
 //
-// All state is in memory and every method is safe for concurrent use.
+// All state is in memory, unless WithStateFile keeps the enrollments in a file across
+// restarts (as ecommerce dev does), and every method is safe for concurrent use.
 //
 // The /__sim/ endpoints and the login page have no authentication: never
 // expose a Simulator beyond a development machine or a test.

@@ -65,7 +65,7 @@ func (s *Simulator) RejectCourses(courseIDs ...string) {
 	s.knobs.RejectCourses = slices.Clone(courseIDs)
 }
 
-// Reset forgets all enrollments and counters and clears the knobs.
+// Reset forgets all enrollments and counters (in the state file too) and clears the knobs.
 func (s *Simulator) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,6 +73,7 @@ func (s *Simulator) Reset() {
 	s.enrollments = make(map[enrollmentKey]*Enrollment)
 	s.successes = make(map[enrollmentKey]int)
 	s.calls = 0
+	s.saveState()
 }
 
 // takeFailure consumes one FailNext and reports whether the call must fail.

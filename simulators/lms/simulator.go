@@ -32,6 +32,8 @@ type Simulator struct {
 	jwtSecret, jwtIssuer string
 	// corsOrigins may call the simulator with credentials (WithCORSOrigins).
 	corsOrigins map[string]bool
+	// stateFile keeps the enrollments across restarts (WithStateFile); empty: memory only.
+	stateFile string
 
 	mu          sync.Mutex
 	knobs       Knobs
@@ -100,6 +102,7 @@ func New(apiKey string, opts ...Option) *Simulator {
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.loadState()
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST "+EnrollmentPath, s.handleEnroll)
 	s.mux.HandleFunc("GET "+EnrollmentPath+"/{rest...}", s.handleGetEnrollment)
