@@ -29,8 +29,8 @@ const stateFileVersion = 1
 
 // stateFileJSON is the content of the state file.
 type stateFileJSON struct {
-	Version     int                  `json:"version"`
-	Calls       int                  `json:"calls"`
+	Version     int                `json:"version"`
+	Calls       int                `json:"calls"`
 	Enrollments []storedEnrollment `json:"enrollments"`
 }
 
