@@ -163,6 +163,13 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 		return wf.status, nil
 	} else {
 		wf.logger.Info("order already placed; resuming fulfillment", "order_status", order.Status)
+		// The order may have been placed by this run's own task whose worker died before the
+		// task completed: its payment's notification is then still queued, and must count as
+		// the order's payment, not as an excessive one (asked only here, so that other runs'
+		// histories carry no marker for it).
+		if workflow.GetVersion(ctx, versionResumeAdoptsPayment, workflow.DefaultVersion, 1) >= 1 {
+			wf.adoptOrderPayment(order)
+		}
 	}
 	wf.syncLines(order)
 	workflow.Go(ctx, wf.watchLatePayments)

@@ -588,6 +588,27 @@ func TestCheckout_Recovery_OpenOrderResumesFulfillment(t *testing.T) {
 	assert.Equal(t, []string{fulfilling, fulfilled}, h.searchStates())
 }
 
+// 10. A worker killed after its PlaceOrder committed but before the workflow task completed:
+// the retried task finds the order placed (and still Open) while the payment's notification is
+// still queued. That notification is the order's own payment, never an excessive one to refund.
+func TestCheckout_Recovery_PlacedByAKilledTask_OwnPaymentIsNotExcessive(t *testing.T) {
+	c := twoSeats()
+	h := newHarness(t, input(c))
+	h.preload(orderFrom(c, &commerce.Payment{Processor: processor, TransactionID: "txn-1", Amount: c.Total, Currency: "USD"}))
+	h.pay(0, paid("txn-1"))
+	st := h.run()
+
+	assert.Zero(t, h.count("PlaceOrder"))
+	assert.Empty(t, st.ExcessivePayments)
+	assert.Empty(t, h.paymentRefunds, "the order's own payment is not refunded")
+	assert.Empty(t, h.flags)
+	require.NotNil(t, st.Payment)
+	assert.Equal(t, "txn-1", st.Payment.TransactionID)
+	assert.Equal(t, 1, st.IgnoredEvents, "the notification already paid for the order")
+	assert.Len(t, h.enrolls, 2)
+	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
+}
+
 // 10. A run that finds its order in Fulfillment Error enrolls only the lines not complete.
 func TestCheckout_Recovery_FulfillmentErrorOrderRetriesFailedLinesOnly(t *testing.T) {
 	c := twoSeats()

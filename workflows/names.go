@@ -45,6 +45,11 @@ const versionRefunds = "refunds"
 // versionOpsNotes gates the order note that records every ops action (who, what, why).
 const versionOpsNotes = "ops-notes"
 
+// versionResumeAdoptsPayment gates taking a placed, unfulfilled order's recorded payment as the
+// checkout's payment when a run resumes its fulfillment, so that the payment's own notification,
+// still queued when a killed worker's task placed the order, is not refunded as excessive.
+const versionResumeAdoptsPayment = "resume-adopts-payment"
+
 // OpsAction is the payload of the ops-action signal.
 type OpsAction struct {
 	Action string `json:"action"`
