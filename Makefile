@@ -68,3 +68,15 @@ fuzz: ## run every fuzz target (func Fuzz* of the *_test.go files) for FUZZTIME 
 	    $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "./$$(dirname "$$file")"; \
 	  done; \
 	done
+
+# The fault suite's size: purchases per scenario and how long the LMS is down.
+FAULT_RUNS ?= 200
+FAULT_LMS_DOWN ?= 2m
+
+.PHONY: faults
+faults: tools ## the fault suite: purchases while the worker is killed, the LMS is down, callbacks repeat or are forged (FAULT_RUNS=200, FAULT_LMS_DOWN=2m); one line per scenario
+	TEMPORAL_ADDRESS=$(TEST_TEMPORAL_ADDRESS) scripts/temporal.sh ensure --headless
+	@report=$$(mktemp); \
+	TEMPORAL_ADDRESS=$(TEST_TEMPORAL_ADDRESS) FAULT_RUNS=$(FAULT_RUNS) FAULT_LMS_DOWN=$(FAULT_LMS_DOWN) FAULT_REPORT=$$report \
+	  $(GO) test -count=1 -timeout 60m -run '^TestFault' ./e2e; status=$$?; \
+	echo "== fault suite ($(FAULT_RUNS) purchases per scenario, LMS down $(FAULT_LMS_DOWN))"; cat $$report; rm -f $$report; exit $$status

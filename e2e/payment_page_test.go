@@ -193,6 +193,13 @@ func TestPaymentPageJourney(t *testing.T) {
 // couponFor creates (as staff) a one-code 20% coupon for a seat and returns its id and code.
 func (s *stack) couponFor(sku string) (int64, string) {
 	s.t.Helper()
+	return s.coupon(sku, "Multi-use", "20.00")
+}
+
+// coupon creates (as staff) a one-code percentage coupon for a seat, of the voucher type
+// ("Single use", "Multi-use", ...) and percentage given, and returns its id and code.
+func (s *stack) coupon(sku, voucherType, percent string) (int64, string) {
+	s.t.Helper()
 	staff := s.token("e2e-staff", true)
 	var rec struct {
 		ID int64 `json:"id"`
@@ -205,7 +212,7 @@ func (s *stack) couponFor(sku string) (int64, string) {
 	require.Equal(s.t, http.StatusCreated, s.call("POST", "/api/v2/coupons/", staff, map[string]any{
 		"title": "E2E coupon " + randomHex(3), "category": map[string]any{"name": "Affiliate"}, "stock_record_ids": []int64{rec.ID},
 		"start_datetime": now.Add(-time.Hour).Format(time.RFC3339), "end_datetime": now.Add(24 * time.Hour).Format(time.RFC3339),
-		"benefit_type": "Percentage", "benefit_value": "20.00", "voucher_type": "Multi-use", "quantity": 1,
+		"benefit_type": "Percentage", "benefit_value": percent, "voucher_type": voucherType, "quantity": 1,
 	}, &created))
 	var codes struct {
 		Results []struct {
