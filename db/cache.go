@@ -142,14 +142,15 @@ func (s *Store) siteOfferSnapshot(ctx context.Context, db dbgen.DBTX) (*offerSna
 	if current != nil && s.cache.fresh(current.version, current.loadedAt) {
 		return current, nil
 	}
-	// One reload at a time; meanwhile others use the previous snapshot. Nobody waits for the
-	// lock: a caller inside a transaction must never wait for a connection held elsewhere.
-	if !s.cache.mu.TryLock() {
-		if current != nil {
-			return current, nil
-		}
-	} else {
+	// One reload at a time is kept. Nobody waits for the lock (a caller inside a transaction
+	// must never wait for a connection held elsewhere), and nobody uses a stale snapshot: that
+	// would price with offers a committed change has already replaced. A caller that finds a
+	// reload under way loads its own snapshot, unless the reload has just finished.
+	locked := s.cache.mu.TryLock()
+	if locked {
 		defer s.cache.mu.Unlock()
+	} else if current = s.cache.offers.Load(); current != nil && s.cache.fresh(current.version, current.loadedAt) {
+		return current, nil
 	}
 	version := s.cache.version.Load()
 	offers, err := s.offersWithRanges(ctx, db, nil)
@@ -168,7 +169,9 @@ func (s *Store) siteOfferSnapshot(ctx context.Context, db dbgen.DBTX) (*offerSna
 			snap.bySeat[t] = append(snap.bySeat[t], i)
 		}
 	}
-	s.cache.offers.Store(snap)
+	if locked {
+		s.cache.offers.Store(snap)
+	}
 	return snap, nil
 }
 
