@@ -4,7 +4,9 @@
 # `ecommerce serve` on it and measures two request mixes: random verified SKUs without a code,
 # and one SKU with a coupon code that applies to it (the code's usage is read from PostgreSQL):
 #   - vegeta at a constant RATE (default 5000 req/s): latency percentiles at that load;
-#   - wrk with 8 connections: the saturation throughput.
+#   - wrk with 8 connections: the saturation throughput;
+#   - the same wrk run against scripts/benchceiling (Gin, the JWT verified, a fixed answer, no
+#     I/O): the ceiling, and calculate's throughput as a ratio of it.
 #   scripts/bench-calculate.sh [offers ...]      default: 10 1000 10000
 # Needs wrk (apt-get install wrk), the local PostgreSQL; installs vegeta into .tools/bin.
 set -euo pipefail
@@ -17,15 +19,23 @@ CONNECTIONS=${CONNECTIONS:-4 8 16}
 PG="postgres://postgres@127.0.0.1:5432"
 RATE=${RATE:-5000}
 go build -o .tools/bin/ecommerce ./cmd/ecommerce
+go build -o .tools/bin/benchceiling ./scripts/benchceiling
 [[ -x .tools/bin/vegeta ]] || GOBIN="$PWD/.tools/bin" go install github.com/tsenart/vegeta/v12@v12.12.0
 for n in "${OFFERS[@]}"; do
   dbname="ecommerce_bench_$n"
   dir=".tools/run/bench-$n"
   psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $dbname" -c "CREATE DATABASE $dbname"
   go run ./scripts/benchdata -database-url "$PG/$dbname?sslmode=disable" -courses 2000 -site-offers "$n" -vouchers 100000 -out "$dir" 2>&1 | sed 's/^/  /'
-  GOGC=${GOGC:-100} DATABASE_URL="$PG/$dbname?sslmode=disable" LOG_LEVEL=warn HTTP_ADDR=127.0.0.1:8140 .tools/bin/ecommerce serve >"$dir/serve.log" 2>&1 &
+  # One learner sends every request: USER_RATE_LIMIT=0 lifts their 75 requests a minute.
+  # Calculate needs no Temporal: the API points at an address where none answers, so that this
+  # fresh database (a deployment of its own) never meets make run's namespace.
+  GOGC=${GOGC:-100} DATABASE_URL="$PG/$dbname?sslmode=disable" LOG_LEVEL=warn HTTP_ADDR=127.0.0.1:8140 USER_RATE_LIMIT=0 \
+    TEMPORAL_ADDRESS=127.0.0.1:1 \
+    .tools/bin/ecommerce serve >"$dir/serve.log" 2>&1 &
   pid=$!
-  trap 'kill $pid 2>/dev/null || true' EXIT
+  .tools/bin/benchceiling -addr 127.0.0.1:8141 >"$dir/ceiling.log" 2>&1 &
+  ceiling=$!
+  trap 'kill $pid $ceiling 2>/dev/null || true' EXIT
   sleep 1
   token=$(.tools/bin/ecommerce token --username bench-learner)
   code=$(cat "$dir/code.txt")
@@ -53,10 +63,16 @@ LUA
     result=$(wrk -t2 -c8 -d"$DURATION" --latency -s "$dir/$mix.lua" http://127.0.0.1:8140)
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$result")
     wp99=$(awk '$1 == "99%" {print $2}' <<<"$result")
-    printf "| %s | %s | %s req/s: p50 %s, p99 %s, max %s, success %s | %s req/s (p99 %s) |\n" "$n" "$mix" "$RATE" "$p50" "$p99" "$lat" "$ok" "$rps" "$wp99"
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$result")
+    printf "| %s | %s | %s req/s: p50 %s, p99 %s, max %s, success %s | %s req/s (p99 %s%s) |\n" "$n" "$mix" "$RATE" "$p50" "$p99" "$lat" "$ok" "$rps" "$wp99" "${non2xx:+, $non2xx not 2xx}"
+    [[ $mix == random ]] && random_rps=$rps
   done
-  kill $pid
-  wait $pid 2>/dev/null || true
+  ceiling_result=$(wrk -t2 -c8 -d"$DURATION" --latency -s "$dir/random.lua" http://127.0.0.1:8141)
+  ceiling_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$ceiling_result")
+  printf "| %s | no-I/O ceiling (benchceiling) | | %s req/s (p99 %s); random calculate = %.2fx |\n" "$n" "$ceiling_rps" \
+    "$(awk '$1 == "99%" {print $2}' <<<"$ceiling_result")" "$(awk -v a="$random_rps" -v b="$ceiling_rps" 'BEGIN {print a / b}')"
+  kill $pid $ceiling
+  wait $pid $ceiling 2>/dev/null || true
   trap - EXIT
   psql -q "$PG/postgres" -c "DROP DATABASE $dbname"
 done
