@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coursecommerce/commerce/internal/text"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // DefaultTimeout bounds one call to the enrollment API, as edX's
@@ -217,21 +217,9 @@ func messageOf(body []byte) string {
 	if json.Unmarshal(body, &fields) == nil {
 		for _, v := range []any{fields.Message, fields.Detail} {
 			if s, ok := v.(string); ok && s != "" {
-				return truncate(s, maxMessageBytes)
+				return text.Truncate(s, maxMessageBytes)
 			}
 		}
 	}
-	return truncate(strings.TrimSpace(string(body)), maxMessageBytes)
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
+	return text.Truncate(strings.TrimSpace(string(body)), maxMessageBytes)
 }

@@ -171,9 +171,10 @@ func (p Phase) cpu(name string) (ProcessCPU, bool) {
 type Ratios struct {
 	// Throughput is purchases/s ÷ bare workflows/s.
 	Throughput float64 `json:"throughput"`
-	// TotalP50 and TotalP99 compare the end-to-end latencies (purchase total ÷ bare total).
-	TotalP50 float64 `json:"total_p50"`
-	TotalP99 float64 `json:"total_p99"`
+	// LatencyP50 and LatencyP99 compare the end-to-end latencies, step "total" (a purchase's
+	// milliseconds ÷ a bare workflow's): ratios of durations, never money.
+	LatencyP50 float64 `json:"total_p50"`
+	LatencyP99 float64 `json:"total_p99"`
 	// TemporalCPU compares the Temporal server's CPU per operation.
 	TemporalCPU float64 `json:"temporal_cpu_per_op,omitempty"`
 }
@@ -204,7 +205,7 @@ func (s *Summary) compare() {
 	r := &Ratios{Throughput: round(s.Checkout.Throughput/s.Bare.Throughput, 3)}
 	if c, ok := s.Checkout.step(StepTotal); ok {
 		if b, ok := s.Bare.step(StepTotal); ok && b.P50 > 0 && b.P99 > 0 {
-			r.TotalP50, r.TotalP99 = round(c.P50/b.P50, 2), round(c.P99/b.P99, 2)
+			r.LatencyP50, r.LatencyP99 = round(c.P50/b.P50, 2), round(c.P99/b.P99, 2)
 		}
 	}
 	if c, ok := s.Checkout.cpu(GroupTemporal); ok {
@@ -243,7 +244,7 @@ func (s Summary) WriteText(w io.Writer) {
 		writePhase(w, *s.Bare, "bare workflows")
 	}
 	if r := s.Ratios; r != nil {
-		fmt.Fprintf(w, "ratio checkout/bare: throughput %.3f, total p50 %.2fx, total p99 %.2fx", r.Throughput, r.TotalP50, r.TotalP99)
+		fmt.Fprintf(w, "ratio checkout/bare: throughput %.3f, total p50 %.2fx, total p99 %.2fx", r.Throughput, r.LatencyP50, r.LatencyP99)
 		if r.TemporalCPU > 0 {
 			fmt.Fprintf(w, ", Temporal CPU per op %.2fx", r.TemporalCPU)
 		}

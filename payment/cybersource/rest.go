@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coursecommerce/commerce/internal/text"
 	"io"
 	"log/slog"
 	"net"
@@ -51,7 +52,7 @@ type RESTConfig struct {
 // String describes the configuration with the secret masked.
 func (c RESTConfig) String() string {
 	return fmt.Sprintf("cybersource.RESTConfig{BaseURL: %q, MerchantID: %q, KeyID: %q, SharedSecret: %s, Timeout: %s}",
-		c.BaseURL, c.MerchantID, c.KeyID, maskSecret(c.SharedSecret), c.Timeout)
+		c.BaseURL, c.MerchantID, c.KeyID, text.MaskSecret(c.SharedSecret), c.Timeout)
 }
 
 // GoString is String, so that %#v does not print the secret either.
@@ -60,15 +61,8 @@ func (c RESTConfig) GoString() string { return c.String() }
 // LogValue logs the configuration with the secret masked.
 func (c RESTConfig) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("merchant_id", c.MerchantID),
-		slog.String("key_id", c.KeyID), slog.String("shared_secret", maskSecret(c.SharedSecret)),
+		slog.String("key_id", c.KeyID), slog.String("shared_secret", text.MaskSecret(c.SharedSecret)),
 		slog.Duration("timeout", c.Timeout))
-}
-
-func maskSecret(secret string) string {
-	if secret == "" {
-		return `""`
-	}
-	return "[masked]"
 }
 
 // Kinds of Exchange, also used as the kind of the recorded processor response.
@@ -322,7 +316,7 @@ func parseRESTError(status int, body []byte, header http.Header) *RESTError {
 	}
 	e := &RESTError{Status: status, CorrelationID: header.Get(HeaderCorrelationID)}
 	if json.Unmarshal(body, &w) != nil {
-		e.Message = truncateText(strings.TrimSpace(string(body)), maxRESTErrorMessage)
+		e.Message = text.Truncate(strings.TrimSpace(string(body)), maxRESTErrorMessage)
 		return e
 	}
 	e.StatusName, e.Reason, e.Message = w.Status, w.Reason, w.Message
@@ -345,14 +339,3 @@ func probeID(body []byte) string {
 }
 
 // truncateText cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !isRuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coursecommerce/commerce/internal/text"
 	"io"
 	"log/slog"
 	"net"
@@ -56,7 +57,7 @@ type Config struct {
 // String describes the configuration with the secret masked.
 func (c Config) String() string {
 	return fmt.Sprintf("paypal.Config{BaseURL: %q, ClientID: %q, ClientSecret: %s, Timeout: %s}",
-		c.BaseURL, c.ClientID, mask(c.ClientSecret), c.Timeout)
+		c.BaseURL, c.ClientID, text.MaskSecret(c.ClientSecret), c.Timeout)
 }
 
 // GoString is String, so that %#v does not print the secret either.
@@ -65,14 +66,7 @@ func (c Config) GoString() string { return c.String() }
 // LogValue logs the configuration with the secret masked.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("base_url", c.BaseURL), slog.String("client_id", c.ClientID),
-		slog.String("client_secret", mask(c.ClientSecret)), slog.Duration("timeout", c.Timeout))
-}
-
-func mask(secret string) string {
-	if secret == "" {
-		return `""`
-	}
-	return "[masked]"
+		slog.String("client_secret", text.MaskSecret(c.ClientSecret)), slog.Duration("timeout", c.Timeout))
 }
 
 // Client calls the PayPal REST API. It is safe for concurrent use.
@@ -303,7 +297,7 @@ func parseAPIError(status int, body []byte, header http.Header) *APIError {
 	}
 	e := &APIError{Status: status}
 	if json.Unmarshal(body, &w) != nil {
-		e.Message = truncate(strings.TrimSpace(string(body)), maxErrorMessage)
+		e.Message = text.Truncate(strings.TrimSpace(string(body)), maxErrorMessage)
 	}
 	e.Name = firstNonEmpty(w.Name, w.Error)
 	e.Message = firstNonEmpty(w.Message, w.ErrorDescription, e.Message)

@@ -2,9 +2,9 @@ package paypal
 
 import (
 	"fmt"
+	"github.com/coursecommerce/commerce/internal/text"
 	"net/url"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -349,7 +349,7 @@ func (r OrderRequest) toWire() (wireOrderRequest, error) {
 	}
 	unit := wirePurchaseUnit{
 		ReferenceID: r.ReferenceID, InvoiceID: r.InvoiceID, CustomID: r.CustomID,
-		Description: truncate(r.Description, maxIDLength),
+		Description: text.Truncate(r.Description, maxIDLength),
 		Amount:      &wireAmount{wireMoney: *total, Breakdown: &wireBreakdown{ItemTotal: itemTotal, Discount: discount}},
 	}
 	for _, it := range r.Items {
@@ -358,7 +358,7 @@ func (r OrderRequest) toWire() (wireOrderRequest, error) {
 			return wireOrderRequest{}, err
 		}
 		unit.Items = append(unit.Items, wireItem{
-			Name: truncate(it.Name, maxIDLength), SKU: truncate(it.SKU, maxIDLength),
+			Name: text.Truncate(it.Name, maxIDLength), SKU: text.Truncate(it.SKU, maxIDLength),
 			Quantity: strconv.Itoa(it.Quantity), UnitAmount: *price, Category: ItemCategoryDigitalGoods,
 		})
 	}
@@ -457,13 +457,3 @@ func isHTTPURL(s string) bool {
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
-}
