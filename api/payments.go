@@ -15,7 +15,8 @@ import (
 type PaymentStore interface {
 	OrderNumberOfPayment(ctx context.Context, processor, paymentID string) (string, error)
 	RecordProcessorResponse(ctx context.Context, r commerce.ProcessorResponse) (int64, error)
-	PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error)
+	PaymentDelivered(ctx context.Context, n commerce.PaymentNotification) (bool, error)
+	MarkPaymentDelivered(ctx context.Context, responseID int64, outcome commerce.PaymentOutcome) error
 }
 
 const cybersourceName = "cybersource"
@@ -79,10 +80,12 @@ func (s *Server) cybersourceCallback(c *gin.Context, kind string) {
 	c.Redirect(http.StatusSeeOther, target)
 }
 
-// deliverPayment signals an authentic notification to its checkout. A payment already recorded
-// for the order (a replay) is not signalled again. Any other accepted payment reaches the
-// checkout workflow, started again if it is over: the workflow places the order, or flags a
-// second payment as excessive for ops (order note, NeedsAttention), whenever it arrives.
+// deliverPayment signals an authentic notification to its checkout, once: a message whose
+// transaction and outcome were already signalled (the browser's redirect after the processor's
+// notification, a processor's retry) or whose payment the order already records is not
+// signalled again (the workflow would only count it). Any other accepted payment reaches the
+// checkout workflow, started again if it is over: the workflow places the order, or refunds a
+// second payment as excessive, whenever it arrives.
 func (s *Server) deliverPayment(ctx context.Context, n commerce.PaymentNotification) error {
 	co, _, err := s.store.CheckoutByOrderNumber(ctx, n.OrderNumber)
 	if commerce.ErrorCodeOf(err) == commerce.ENotFound {
@@ -92,17 +95,25 @@ func (s *Server) deliverPayment(ctx context.Context, n commerce.PaymentNotificat
 	if err != nil {
 		return err
 	}
-	if n.Outcome == commerce.PaymentAccepted {
-		recorded, err := s.store.PaymentRecorded(ctx, n.OrderNumber, n.Processor, n.TransactionID)
-		if err != nil {
-			return err
-		}
-		if recorded {
-			s.log.InfoContext(ctx, "redundant payment notification", "order_number", n.OrderNumber, "transaction_id", n.TransactionID)
-			return nil
+	delivered, err := s.store.PaymentDelivered(ctx, n)
+	if err != nil {
+		return err
+	}
+	if delivered {
+		s.log.InfoContext(ctx, "redundant payment notification", "order_number", n.OrderNumber, "transaction_id", n.TransactionID, "outcome", n.Outcome)
+		return nil
+	}
+	if err := s.checkouts.NotifyPayment(ctx, co, n); err != nil {
+		return err
+	}
+	if n.ResponseID != 0 {
+		// Best effort: if this fails, a repeat of the message is signalled again, and the
+		// workflow counts it as a repeat.
+		if err := s.store.MarkPaymentDelivered(ctx, n.ResponseID, n.Outcome); err != nil {
+			s.log.WarnContext(ctx, "cannot mark a payment message delivered", "response_id", n.ResponseID, "err", err)
 		}
 	}
-	return s.checkouts.NotifyPayment(ctx, co, n)
+	return nil
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>

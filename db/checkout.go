@@ -389,10 +389,22 @@ func (s *Store) OrphanCheckouts(ctx context.Context, before time.Time, limit int
 	return out, nil
 }
 
-// PaymentRecorded reports whether a Paid event with this processor reference exists for the order.
-func (s *Store) PaymentRecorded(ctx context.Context, number, processor, reference string) (bool, error) {
-	ok, err := s.q.PaidEventExists(ctx, s.pool, dbgen.PaidEventExistsParams{Number: number, ProcessorName: processor, Reference: reference})
+// PaymentDelivered reports whether the order's checkout already has this notification: a message
+// with the same processor, transaction and outcome was signalled to it (MarkPaymentDelivered), or,
+// for an accepted payment, the order records it as paid.
+func (s *Store) PaymentDelivered(ctx context.Context, n commerce.PaymentNotification) (bool, error) {
+	ok, err := s.q.PaymentMessageDelivered(ctx, s.pool, dbgen.PaymentMessageDeliveredParams{
+		ProcessorName: n.Processor, TransactionID: n.TransactionID, OrderNumber: n.OrderNumber,
+		Outcome: string(n.Outcome), Accepted: n.Outcome == commerce.PaymentAccepted,
+	})
 	return ok, interpretError(err)
+}
+
+// MarkPaymentDelivered records that the processor message responseID was signalled to its
+// checkout with outcome.
+func (s *Store) MarkPaymentDelivered(ctx context.Context, responseID int64, outcome commerce.PaymentOutcome) error {
+	err := s.q.MarkPaymentMessageDelivered(ctx, s.pool, dbgen.MarkPaymentMessageDeliveredParams{ID: responseID, Outcome: string(outcome)})
+	return interpretError(err)
 }
 
 // CountPaidEvents counts the Paid payment events of an order.

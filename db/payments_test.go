@@ -112,34 +112,81 @@ func TestRecordProcessorResponse(t *testing.T) {
 	})
 }
 
-func TestPaymentRecorded(t *testing.T) {
+func TestPaymentDeliveredWhenRecordedOnTheOrder(t *testing.T) {
 	t.Parallel()
 	s := dbtest.Store(t)
 	ctx := context.Background()
 	f := checkoutOf(t, s, "49.00")
 	number := f.checkout.OrderNumber
+	accepted := func(number, processor, txn string) commerce.PaymentNotification {
+		return commerce.PaymentNotification{OrderNumber: number, Processor: processor, TransactionID: txn, Outcome: commerce.PaymentAccepted}
+	}
 
-	ok, err := s.PaymentRecorded(ctx, number, "cybersource", "txn-1")
+	ok, err := s.PaymentDelivered(ctx, accepted(number, "cybersource", "txn-1"))
 	require.NoError(t, err)
 	require.False(t, ok, "nothing is recorded before the order is placed")
 
 	_, _, err = s.PlaceOrder(ctx, f.checkout, paymentFor(f.checkout, "txn-1"))
 	require.NoError(t, err)
 
+	declined := accepted(number, "cybersource", "txn-1")
+	declined.Outcome = commerce.PaymentDeclined
 	for _, tc := range []struct {
-		name                         string
-		number, processor, reference string
-		want                         bool
+		name string
+		n    commerce.PaymentNotification
+		want bool
 	}{
-		{"SameProcessorAndReference", number, "cybersource", "txn-1", true},
-		{"OtherReference", number, "cybersource", "txn-2", false},
-		{"OtherProcessor", number, "paypal", "txn-1", false},
-		{"OtherOrder", "EDX-999999999", "cybersource", "txn-1", false},
+		{"SameProcessorAndReference", accepted(number, "cybersource", "txn-1"), true},
+		{"OtherReference", accepted(number, "cybersource", "txn-2"), false},
+		{"OtherProcessor", accepted(number, "paypal", "txn-1"), false},
+		{"OtherOrder", accepted("EDX-999999999", "cybersource", "txn-1"), false},
+		{"NotAnAcceptance", declined, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ok, err := s.PaymentRecorded(ctx, tc.number, tc.processor, tc.reference)
+			ok, err := s.PaymentDelivered(ctx, tc.n)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, ok)
 		})
+	}
+}
+
+// A message signalled to the checkout makes the next one with the same transaction and outcome
+// redundant (the browser's redirect after the notification), and only that one.
+func TestPaymentDeliveredOnceSignalled(t *testing.T) {
+	t.Parallel()
+	s := dbtest.Store(t)
+	ctx := context.Background()
+	f := checkoutOf(t, s, "49.00")
+	number := f.checkout.OrderNumber
+	n := commerce.PaymentNotification{OrderNumber: number, Processor: "cybersource", TransactionID: "txn-1", Outcome: commerce.PaymentDeclined}
+	record := func() int64 {
+		id, err := s.RecordProcessorResponse(ctx, commerce.ProcessorResponse{Processor: "cybersource", TransactionID: "txn-1",
+			OrderNumber: number, Kind: "notification", Body: map[string]string{"decision": "DECLINE"}})
+		require.NoError(t, err)
+		return id
+	}
+
+	first := record()
+	ok, err := s.PaymentDelivered(ctx, n)
+	require.NoError(t, err)
+	require.False(t, ok, "recorded is not delivered")
+
+	require.NoError(t, s.MarkPaymentDelivered(ctx, first, n.Outcome))
+	record() // the redirect
+	ok, err = s.PaymentDelivered(ctx, n)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	for name, other := range map[string]func(*commerce.PaymentNotification){
+		"OtherOutcome":     func(o *commerce.PaymentNotification) { o.Outcome = commerce.PaymentAccepted },
+		"OtherTransaction": func(o *commerce.PaymentNotification) { o.TransactionID = "txn-2" },
+		"OtherProcessor":   func(o *commerce.PaymentNotification) { o.Processor = "paypal" },
+		"OtherOrder":       func(o *commerce.PaymentNotification) { o.OrderNumber = "EDX-999999999" },
+	} {
+		o := n
+		other(&o)
+		ok, err := s.PaymentDelivered(ctx, o)
+		require.NoError(t, err, name)
+		require.False(t, ok, name)
 	}
 }

@@ -73,10 +73,11 @@ func TestDatabaseUnreachableIsUnavailable(t *testing.T) {
 			_, err := s.RecordProcessorResponse(ctx, commerce.ProcessorResponse{Processor: "cybersource", OrderNumber: "EDX-100001", Body: map[string]string{}})
 			return err
 		},
-		"PaymentRecorded": func(ctx context.Context) error {
-			_, err := s.PaymentRecorded(ctx, "EDX-100001", "cybersource", "t")
+		"PaymentDelivered": func(ctx context.Context) error {
+			_, err := s.PaymentDelivered(ctx, commerce.PaymentNotification{OrderNumber: "EDX-100001", Processor: "cybersource", TransactionID: "t"})
 			return err
 		},
+		"MarkPaymentDelivered": func(ctx context.Context) error { return s.MarkPaymentDelivered(ctx, 1, commerce.PaymentAccepted) },
 		"ReopenBasket": func(ctx context.Context) error { _, err := s.ReopenBasket(ctx, 1); return err },
 		"PlaceOrder": func(ctx context.Context) error {
 			_, _, err := s.PlaceOrder(ctx, checkout, nil)

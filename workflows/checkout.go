@@ -79,6 +79,9 @@ type checkout struct {
 	version2 workflow.Version
 	version3 workflow.Version
 	version4 workflow.Version
+	// fewEvents is versionFewEvents: every gate above is passed, and the work is done in as few
+	// workflow tasks, markers and upserts as it can be.
+	fewEvents bool
 	// handledExcessive counts the excessive payments ops have closed (or, from version3, that
 	// were refunded); refundsStarting counts the refunds being started by other coroutines.
 	handledExcessive int
@@ -124,10 +127,16 @@ func (wf *checkout) setup(ctx workflow.Context) error {
 
 func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 	c := wf.in.Checkout
-	wf.version = workflow.GetVersion(ctx, versionOpsSeeEveryPayment, workflow.DefaultVersion, 1)
-	wf.version2 = workflow.GetVersion(ctx, versionPaymentsReadWhileWaiting, workflow.DefaultVersion, 1)
-	wf.version3 = workflow.GetVersion(ctx, versionRefunds, workflow.DefaultVersion, 1)
-	wf.version4 = workflow.GetVersion(ctx, versionOpsNotes, workflow.DefaultVersion, 1)
+	// A checkout started on this code records one marker; one started before it replays its own.
+	wf.fewEvents = workflow.GetVersion(ctx, versionFewEvents, workflow.DefaultVersion, 1) >= 1
+	if wf.fewEvents {
+		wf.version, wf.version2, wf.version3, wf.version4 = 1, 1, 1, 1
+	} else {
+		wf.version = workflow.GetVersion(ctx, versionOpsSeeEveryPayment, workflow.DefaultVersion, 1)
+		wf.version2 = workflow.GetVersion(ctx, versionPaymentsReadWhileWaiting, workflow.DefaultVersion, 1)
+		wf.version3 = workflow.GetVersion(ctx, versionRefunds, workflow.DefaultVersion, 1)
+		wf.version4 = workflow.GetVersion(ctx, versionOpsNotes, workflow.DefaultVersion, 1)
+	}
 	var state activities.OrderState
 	ref := activities.OrderRef{OrderNumber: c.OrderNumber, Deployment: wf.in.Deployment}
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadOrder, ref).Get(ctx, &state); err != nil {
@@ -148,7 +157,11 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 		if order, placed, err = wf.placeOrder(ctx, payment); err != nil || !placed {
 			return wf.status, err
 		}
-		wf.recordState(ctx, commerce.CheckoutPaid, "")
+		if wf.fewEvents {
+			wf.setState(ctx, commerce.CheckoutPaid, "") // passing: fulfil upserts what lasts
+		} else {
+			wf.recordState(ctx, commerce.CheckoutPaid, "")
+		}
 	} else if !order.Fulfillable() {
 		// A run started for an order that is already fulfilled: a late duplicate, or a second
 		// payment for the order (excessive), which ops must see.
@@ -167,7 +180,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 		// task completed: its payment's notification is then still queued, and must count as
 		// the order's payment, not as an excessive one (asked only here, so that other runs'
 		// histories carry no marker for it).
-		if workflow.GetVersion(ctx, versionResumeAdoptsPayment, workflow.DefaultVersion, 1) >= 1 {
+		if wf.fewEvents || workflow.GetVersion(ctx, versionResumeAdoptsPayment, workflow.DefaultVersion, 1) >= 1 {
 			wf.adoptOrderPayment(order)
 		}
 	}
@@ -183,9 +196,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 	}
 	wf.recordState(ctx, commerce.CheckoutFulfilled, "")
 	wf.status.OrderStatus = commerce.OrderComplete
-	if err := workflow.ExecuteActivity(receiptCtx(ctx), a.SendReceipt, c.OrderNumber).Get(ctx, nil); err != nil {
-		wf.logger.Warn("receipt not sent", "error", err)
-	}
+	wf.sendReceipt(ctx)
 	wf.drainLatePayments(ctx)
 	if wf.closeLateExcessive(ctx) {
 		wf.recordState(ctx, commerce.CheckoutFulfilled, "")
@@ -355,7 +366,11 @@ func (wf *checkout) closeByOps(ctx workflow.Context, action OpsAction) {
 // one (declined, cancelled, expired or refunded: the learner gets a new basket).
 func (wf *checkout) awaitPayment(ctx workflow.Context) (*commerce.Payment, bool) {
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
-	defer cancelTimer()
+	if !wf.fewEvents {
+		// Since versionFewEvents a paid checkout leaves its timer to fire unheard: a cancellation
+		// is one more command, and the checkout usually completes long before.
+		defer cancelTimer()
+	}
 	w := &paymentWait{timer: workflow.NewTimer(timerCtx, wf.in.PaymentTimeout), timerLive: true, cancelTimer: cancelTimer}
 	for {
 		var (
@@ -539,18 +554,28 @@ func (wf *checkout) endWithoutPayment(ctx workflow.Context, state commerce.Check
 // fulfil enrolls every seat line that is not complete, and asks ops when a line cannot be.
 func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 	c := wf.in.Checkout
-	for {
+	for pass := 0; ; pass++ {
 		// Actions queued before this pass (e.g. the retry that started a recovering run) are
 		// answered by the pass itself; a queued mark-fulfilled is kept for after it.
 		queued := wf.drainOps()
-		wf.recordState(ctx, commerce.CheckoutFulfilling, "")
+		failures := map[string]string{}
+		if wf.fewEvents && pass == 0 {
+			// Each seat is first enrolled by a local activity, in this task: only what must wait
+			// for a retry shows as Fulfilling.
+			wf.enrollLocally(ctx, order, failures)
+			if wf.hasOpenLines(failures) {
+				wf.recordState(ctx, commerce.CheckoutFulfilling, "")
+			}
+		} else {
+			wf.recordState(ctx, commerce.CheckoutFulfilling, "")
+		}
 		type pending struct {
 			index  int
 			future workflow.Future
 		}
 		var futures []pending
 		for i, l := range c.Lines {
-			if wf.status.Lines[i].Status == commerce.LineComplete {
+			if wf.status.Lines[i].Status == commerce.LineComplete || failures[l.SKU] != "" {
 				continue
 			}
 			if l.Class == commerce.ClassEnrollmentCode {
@@ -561,13 +586,9 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 			if l.Class != commerce.ClassSeat {
 				continue
 			}
-			f := workflow.ExecuteActivity(wf.enrollCtx(ctx), a.Enroll, activities.EnrollInput{
-				OrderNumber: c.OrderNumber, SKU: l.SKU, Username: c.Username, CourseID: l.CourseID, Mode: l.Mode,
-				CreditProvider: l.CreditProvider, DatePlaced: order.DatePlaced, Deployment: wf.in.Deployment,
-			})
+			f := workflow.ExecuteActivity(wf.enrollCtx(ctx), a.Enroll, wf.enrollInput(l, order))
 			futures = append(futures, pending{index: i, future: f})
 		}
-		failures := map[string]string{}
 		for _, p := range futures {
 			if err := p.future.Get(ctx, nil); err != nil {
 				status, msg := lineFailure(err)
@@ -606,6 +627,79 @@ func (wf *checkout) fulfil(ctx workflow.Context, order commerce.Order) error {
 			return nil
 		}
 	}
+}
+
+// enrollLocallyTimeout bounds an enrollment tried in the worker's process (the LMS call times
+// out after 7 s).
+const enrollLocallyTimeout = 10 * time.Second
+
+// sendReceipt emails the receipt; a failure is logged, never the checkout's. Since
+// versionFewEvents it is tried once as a local activity first.
+func (wf *checkout) sendReceipt(ctx workflow.Context) {
+	number := wf.in.Checkout.OrderNumber
+	if wf.fewEvents {
+		err := workflow.ExecuteLocalActivity(onceLocallyCtx(ctx, 30*time.Second), a.SendReceipt, number).Get(ctx, nil)
+		if err == nil {
+			return
+		}
+		wf.logger.Info("receipt not sent from the worker; retrying it as a durable activity", "error", err)
+	}
+	if err := workflow.ExecuteActivity(receiptCtx(ctx), a.SendReceipt, number).Get(ctx, nil); err != nil {
+		wf.logger.Warn("receipt not sent", "error", err)
+	}
+}
+
+// enrollInput is the Enroll activity's input for a seat line of the order.
+func (wf *checkout) enrollInput(l commerce.CheckoutLine, order commerce.Order) activities.EnrollInput {
+	c := wf.in.Checkout
+	return activities.EnrollInput{
+		OrderNumber: c.OrderNumber, SKU: l.SKU, Username: c.Username, CourseID: l.CourseID, Mode: l.Mode,
+		CreditProvider: l.CreditProvider, DatePlaced: order.DatePlaced, Deployment: wf.in.Deployment,
+	}
+}
+
+// enrollLocally tries each open seat line once as a local activity, all at once. An enrolled line
+// is marked complete; a line the LMS refused for good goes into failures (it is not retried); a
+// line whose failure may pass is left open for the durable activity.
+func (wf *checkout) enrollLocally(ctx workflow.Context, order commerce.Order, failures map[string]string) {
+	c := wf.in.Checkout
+	futures := map[int]workflow.Future{}
+	for i, l := range c.Lines {
+		if l.Class == commerce.ClassSeat && wf.status.Lines[i].Status != commerce.LineComplete {
+			futures[i] = workflow.ExecuteLocalActivity(onceLocallyCtx(ctx, enrollLocallyTimeout), a.Enroll, wf.enrollInput(l, order))
+		}
+	}
+	for i := range c.Lines {
+		f, ok := futures[i]
+		if !ok {
+			continue
+		}
+		err := f.Get(ctx, nil)
+		if err == nil {
+			wf.status.Lines[i].Status = commerce.LineComplete
+			continue
+		}
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && (appErr.NonRetryable() || appErr.Type() == activities.ErrTypeLMSRejected) {
+			status, msg := lineFailure(err)
+			failures[c.Lines[i].SKU] = msg
+			wf.status.Lines[i].Status = status
+			continue
+		}
+		wf.logger.Info("enrollment failed in the worker; retrying it as a durable activity", "sku", c.Lines[i].SKU, "error", err)
+	}
+}
+
+// hasOpenLines reports whether a line still needs a durable activity: a seat or enrollment-code
+// line that is neither complete nor failed for good.
+func (wf *checkout) hasOpenLines(failures map[string]string) bool {
+	for i, l := range wf.in.Checkout.Lines {
+		if (l.Class == commerce.ClassSeat || l.Class == commerce.ClassEnrollmentCode) &&
+			wf.status.Lines[i].Status != commerce.LineComplete && failures[l.SKU] == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // awaitOps blocks until an operator sends retry or mark-fulfilled.
@@ -823,16 +917,10 @@ func (wf *checkout) recordState(ctx workflow.Context, state commerce.CheckoutSta
 // recordStateNoted is recordState; note says whether a NeedsAttention reason is also noted on the
 // order.
 func (wf *checkout) recordStateNoted(ctx workflow.Context, state commerce.CheckoutStatus, reason string, note bool) {
-	wf.status.State = state
-	wf.status.LastError = reason
+	wf.setState(ctx, state, reason)
 	if err := workflow.UpsertTypedSearchAttributes(ctx, SearchCheckoutStatus.ValueSet(string(state))); err != nil {
 		wf.logger.Error("cannot update the CheckoutStatus search attribute", "error", err)
 	}
-	details := string(state)
-	if reason != "" {
-		details += ": " + reason
-	}
-	workflow.SetCurrentDetails(ctx, details)
 	if state == commerce.CheckoutNeedsAttention {
 		wf.logger.Warn("checkout needs attention", "reason", reason)
 		if wf.version >= 1 {
@@ -841,6 +929,18 @@ func (wf *checkout) recordStateNoted(ctx workflow.Context, state commerce.Checko
 		}
 		_ = workflow.ExecuteLocalActivity(localCtx(ctx), a.SetCheckoutStatus, wf.in.Checkout.OrderNumber, state).Get(ctx, nil)
 	}
+}
+
+// setState records a state in the status and the UI details only: no command, so the
+// CheckoutStatus search attribute keeps its last value (a state that passes within one task).
+func (wf *checkout) setState(ctx workflow.Context, state commerce.CheckoutStatus, reason string) {
+	wf.status.State = state
+	wf.status.LastError = reason
+	details := string(state)
+	if reason != "" {
+		details += ": " + reason
+	}
+	workflow.SetCurrentDetails(ctx, details)
 }
 
 // localCtx runs short database steps in the worker's process, retried until the database answers.
@@ -882,5 +982,14 @@ func receiptCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
+	})
+}
+
+// onceLocallyCtx tries a step once in the worker's process, within timeout; a failure falls back
+// to the step's durable, retried activity.
+func onceLocallyCtx(ctx workflow.Context, timeout time.Duration) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: timeout,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 }

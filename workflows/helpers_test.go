@@ -130,6 +130,8 @@ type enrollCall struct {
 	In      activities.EnrollInput
 	Attempt int32
 	At      time.Time
+	// Local is true for the first try, run as a local activity.
+	Local bool
 }
 
 type reopenCall struct {
@@ -251,11 +253,12 @@ func newHarness(t *testing.T, in workflows.CheckoutInput) *harness {
 		})
 	env.OnActivity(a.Enroll, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in activities.EnrollInput) (activities.EnrollResult, error) {
-			attempt := activity.GetInfo(ctx).Attempt
+			info := activity.GetInfo(ctx)
+			attempt := info.Attempt
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.calls["Enroll"]++
-			h.enrolls = append(h.enrolls, enrollCall{In: in, Attempt: attempt, At: env.Now().UTC()})
+			h.enrolls = append(h.enrolls, enrollCall{In: in, Attempt: attempt, At: env.Now().UTC(), Local: info.IsLocalActivity})
 			var err error
 			if h.enroll != nil {
 				err = h.enroll(in, attempt)

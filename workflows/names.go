@@ -50,6 +50,13 @@ const versionOpsNotes = "ops-notes"
 // still queued when a killed worker's task placed the order, is not refunded as excessive.
 const versionResumeAdoptsPayment = "resume-adopts-payment"
 
+// versionFewEvents gates the checkout that costs Temporal as little as it can (issue 10): one
+// version marker instead of five (the gates above are all taken as passed), the payment timer
+// left to expire instead of cancelled, no CheckoutStatus upserts for the passing states Paid and
+// Fulfilling unless an enrollment must wait for a durable activity, and each enrollment and the
+// receipt tried first as local activities, in the workflow task that placed the order.
+const versionFewEvents = "few-events"
+
 // OpsAction is the payload of the ops-action signal.
 type OpsAction struct {
 	Action string `json:"action"`

@@ -90,3 +90,18 @@ SELECT order_number FROM payment_processor_responses
 WHERE processor_name = @processor_name AND transaction_id = @transaction_id AND authentic AND order_number <> ''
 ORDER BY id
 LIMIT 1;
+
+-- name: PaymentMessageDelivered :one
+-- Whether the checkout workflow already has this transaction's outcome: a message with it was
+-- signalled, or (an accepted payment) the order records the payment.
+SELECT COALESCE(EXISTS (
+    SELECT 1 FROM payment_processor_responses r
+    WHERE r.processor_name = @processor_name AND r.transaction_id = @transaction_id::text
+      AND r.order_number = @order_number AND r.delivered_outcome = @outcome::text)
+OR (@accepted::boolean AND EXISTS (
+    SELECT 1 FROM payment_events e JOIN orders o ON o.id = e.order_id
+    WHERE o.number = @order_number AND e.event_type = 'Paid' AND e.processor_name = @processor_name
+      AND e.reference = @transaction_id::text)), false)::boolean AS delivered;
+
+-- name: MarkPaymentMessageDelivered :exec
+UPDATE payment_processor_responses SET delivered_outcome = @outcome::text WHERE id = @id;

@@ -66,10 +66,5 @@ SELECT * FROM payment_sources WHERE order_id = @order_id ORDER BY id LIMIT 1;
 SELECT count(*) FROM payment_events e JOIN orders o ON o.id = e.order_id
 WHERE o.number = @number AND e.event_type = 'Paid';
 
--- name: PaidEventExists :one
-SELECT EXISTS (
-    SELECT 1 FROM payment_events e JOIN orders o ON o.id = e.order_id
-    WHERE o.number = @number AND e.event_type = 'Paid' AND e.processor_name = @processor_name AND e.reference = @reference);
-
 -- name: ListOrderNotes :many
 SELECT note_type, message, created_at FROM order_notes WHERE order_id = @order_id ORDER BY id;

@@ -321,6 +321,20 @@ func (q *Queries) LockUser(ctx context.Context, db DBTX, id int64) error {
 	return err
 }
 
+const markPaymentMessageDelivered = `-- name: MarkPaymentMessageDelivered :exec
+UPDATE payment_processor_responses SET delivered_outcome = $1::text WHERE id = $2
+`
+
+type MarkPaymentMessageDeliveredParams struct {
+	Outcome string
+	ID      int64
+}
+
+func (q *Queries) MarkPaymentMessageDelivered(ctx context.Context, db DBTX, arg MarkPaymentMessageDeliveredParams) error {
+	_, err := db.Exec(ctx, markPaymentMessageDelivered, arg.Outcome, arg.ID)
+	return err
+}
+
 const markWorkflowStarted = `-- name: MarkWorkflowStarted :exec
 UPDATE checkouts SET workflow_started = true WHERE order_number = $1 AND NOT workflow_started
 `
@@ -365,6 +379,40 @@ func (q *Queries) OrderNumberOfPayment(ctx context.Context, db DBTX, arg OrderNu
 	var order_number string
 	err := row.Scan(&order_number)
 	return order_number, err
+}
+
+const paymentMessageDelivered = `-- name: PaymentMessageDelivered :one
+SELECT COALESCE(EXISTS (
+    SELECT 1 FROM payment_processor_responses r
+    WHERE r.processor_name = $1 AND r.transaction_id = $2::text
+      AND r.order_number = $3 AND r.delivered_outcome = $4::text)
+OR ($5::boolean AND EXISTS (
+    SELECT 1 FROM payment_events e JOIN orders o ON o.id = e.order_id
+    WHERE o.number = $3 AND e.event_type = 'Paid' AND e.processor_name = $1
+      AND e.reference = $2::text)), false)::boolean AS delivered
+`
+
+type PaymentMessageDeliveredParams struct {
+	ProcessorName string
+	TransactionID string
+	OrderNumber   string
+	Outcome       string
+	Accepted      bool
+}
+
+// Whether the checkout workflow already has this transaction's outcome: a message with it was
+// signalled, or (an accepted payment) the order records the payment.
+func (q *Queries) PaymentMessageDelivered(ctx context.Context, db DBTX, arg PaymentMessageDeliveredParams) (bool, error) {
+	row := db.QueryRow(ctx, paymentMessageDelivered,
+		arg.ProcessorName,
+		arg.TransactionID,
+		arg.OrderNumber,
+		arg.Outcome,
+		arg.Accepted,
+	)
+	var delivered bool
+	err := row.Scan(&delivered)
+	return delivered, err
 }
 
 const setBasketStatus = `-- name: SetBasketStatus :exec

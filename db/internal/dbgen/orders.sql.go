@@ -406,25 +406,6 @@ func (q *Queries) LockOrderByNumber(ctx context.Context, db DBTX, number string)
 	return i, err
 }
 
-const paidEventExists = `-- name: PaidEventExists :one
-SELECT EXISTS (
-    SELECT 1 FROM payment_events e JOIN orders o ON o.id = e.order_id
-    WHERE o.number = $1 AND e.event_type = 'Paid' AND e.processor_name = $2 AND e.reference = $3)
-`
-
-type PaidEventExistsParams struct {
-	Number        string
-	ProcessorName string
-	Reference     string
-}
-
-func (q *Queries) PaidEventExists(ctx context.Context, db DBTX, arg PaidEventExistsParams) (bool, error) {
-	row := db.QueryRow(ctx, paidEventExists, arg.Number, arg.ProcessorName, arg.Reference)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
-
 const recordOrderLineFulfillmentAttempts = `-- name: RecordOrderLineFulfillmentAttempts :exec
 UPDATE order_lines SET status = $1, fulfillment_error = $2,
     fulfillment_attempts = fulfillment_attempts + $3
