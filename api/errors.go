@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -30,10 +31,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"detail": "Request body is larger than 1 MiB."})
 		return
 	}
-	status, e := statusOf(err)
-	if status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
-	}
+	status, e := s.statusOfRequest(c, err)
 	body := gin.H{}
 	if e.UserMessage != "" {
 		body["developer_message"] = e.Message
@@ -45,6 +43,25 @@ func (s *Server) fail(c *gin.Context, err error) {
 		body["field"] = e.Field
 	}
 	c.AbortWithStatusJSON(status, body)
+}
+
+// statusClientClosedRequest is the status recorded for a request whose client went away before
+// the answer (nginx's 499): nobody reads it, and it is not the server's failure.
+const statusClientClosedRequest = 499
+
+// statusOfRequest is statusOf for a request's failure, logged: a 5xx as an error, except when the
+// client went away (its cancellation failed the work), which is 499 and logged as information.
+func (s *Server) statusOfRequest(c *gin.Context, err error) (int, *commerce.Error) {
+	ctx := c.Request.Context()
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		s.log.InfoContext(ctx, "client went away", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		return statusClientClosedRequest, &commerce.Error{Code: commerce.EInternal, Message: "The client closed the request."}
+	}
+	status, e := statusOf(err)
+	if status >= 500 {
+		s.log.ErrorContext(ctx, "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+	}
+	return status, e
 }
 
 // detail answers with {"detail": msg} and stops the chain.

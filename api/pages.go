@@ -52,10 +52,7 @@ func (s *Server) failPage(c *gin.Context, err error) {
 		s.fail(c, err)
 		return
 	}
-	status, e := statusOf(err)
-	if status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
-	}
+	status, e := s.statusOfRequest(c, err)
 	msg := e.UserMessage
 	if msg == "" {
 		msg = e.Message
