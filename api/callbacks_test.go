@@ -14,6 +14,7 @@ import (
 	"github.com/coursecommerce/commerce/api"
 	"github.com/coursecommerce/commerce/auth"
 	"github.com/coursecommerce/commerce/db/dbtest"
+	"github.com/coursecommerce/commerce/internal/openapitest"
 	"github.com/coursecommerce/commerce/payment/cybersource"
 	"github.com/stretchr/testify/require"
 )
@@ -28,7 +29,7 @@ func (h *harness) withConfig(tune func(*api.Config)) http.Handler {
 		PublicURL: "http://shop.test", Checkouts: h.checkouts, Processors: []api.PaymentProcessor{proc}, CyberSource: proc,
 	}
 	tune(&cfg)
-	return api.NewHandler(cfg)
+	return openapitest.Handler(h.t, api.NewHandler(cfg))
 }
 
 // postFrom posts a form to path from a client address ("203.0.113.7:4000"), with extra headers.

@@ -19,6 +19,7 @@ import (
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/coursecommerce/commerce/db"
 	"github.com/coursecommerce/commerce/db/dbtest"
+	"github.com/coursecommerce/commerce/internal/openapitest"
 	"github.com/coursecommerce/commerce/payment/cybersource"
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
@@ -37,8 +38,12 @@ func TestMain(m *testing.M) {
 // harness is the API on the package's real PostgreSQL schema. Checkout workflows are replaced
 // by a recording fake (the e2e package runs them on a real Temporal server).
 type harness struct {
-	t         *testing.T
-	handler   http.Handler
+	t *testing.T
+	// handler is the API wrapped by openapitest.Handler: every exchange is checked against
+	// docs/openapi.yaml.
+	handler http.Handler
+	// engine is the API's router itself.
+	engine    *gin.Engine
 	store     *db.Store
 	checkouts *fakeCheckouts
 }
@@ -50,12 +55,12 @@ func newHarness(t *testing.T) *harness {
 	store := dbtest.Store(t)
 	fc := &fakeCheckouts{}
 	proc := cybersource.Processor{Config: cybersource.Config{Profile: testProfile, PaymentPageURL: "http://pay.test/pay"}, PublicURL: "http://shop.test"}
-	h := api.NewHandler(api.Config{
+	engine := api.NewHandler(api.Config{
 		Store: store, Verifier: verifier, PartnerShortCode: "EDX",
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		PublicURL: "http://shop.test", Checkouts: fc, Processors: []api.PaymentProcessor{proc}, CyberSource: proc,
 	})
-	return &harness{t: t, handler: h, store: store, checkouts: fc}
+	return &harness{t: t, handler: openapitest.Handler(t, engine), engine: engine.(*gin.Engine), store: store, checkouts: fc}
 }
 
 // withStore builds the same API over another store.
@@ -63,10 +68,10 @@ func (h *harness) withStore(store api.Store) http.Handler {
 	verifier, err := auth.NewVerifier(testSecret, []string{testIssuer})
 	require.NoError(h.t, err)
 	proc := cybersource.Processor{Config: cybersource.Config{Profile: testProfile, PaymentPageURL: "http://pay.test/pay"}, PublicURL: "http://shop.test"}
-	return api.NewHandler(api.Config{
+	return openapitest.Handler(h.t, api.NewHandler(api.Config{
 		Store: store, Verifier: verifier, PartnerShortCode: "EDX", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		PublicURL: "http://shop.test", Checkouts: h.checkouts, Processors: []api.PaymentProcessor{proc}, CyberSource: proc,
-	})
+	}))
 }
 
 var testProfile = cybersource.Profile{ProfileID: "api-profile", AccessKey: "api-access", SecretKey: "api-secret"}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/coursecommerce/commerce/auth"
 	"github.com/coursecommerce/commerce/db/dbtest"
-	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
@@ -73,7 +72,7 @@ func routePath(route, bad string) string {
 
 func TestEveryRouteRefusesNULAndInvalidUTF8(t *testing.T) {
 	h := newHarness(t)
-	routes := h.handler.(*gin.Engine).Routes()
+	routes := h.engine.Routes()
 	require.Greater(t, len(routes), 30)
 	identities := map[string]string{"anonymous": "", "learner": h.token(dbtest.Unique("nul-learner-"), false),
 		"staff": h.token(dbtest.Unique("nul-staff-"), true)}

@@ -26,6 +26,7 @@ import (
 	"github.com/coursecommerce/commerce/commerce"
 	"github.com/coursecommerce/commerce/db"
 	"github.com/coursecommerce/commerce/db/dbtest"
+	"github.com/coursecommerce/commerce/internal/openapitest"
 	"github.com/coursecommerce/commerce/lms"
 	"github.com/coursecommerce/commerce/metrics"
 	"github.com/coursecommerce/commerce/payment"
@@ -212,12 +213,14 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 		c.Client = down
 		apiCheckouts = &c
 	}
-	apiSrv.Config.Handler = api.NewHandler(api.Config{
+	// Every exchange with the API (the tests', the simulators', the browsers') is checked against
+	// docs/openapi.yaml; benchmarks are not.
+	apiSrv.Config.Handler = openapitest.Handler(t, api.NewHandler(api.Config{
 		Store: s.store, Verifier: verifier, PartnerShortCode: s.partner, Logger: logger, PublicURL: s.apiURL,
 		Checkouts:  apiCheckouts,
 		Processors: []api.PaymentProcessor{proc}, CyberSource: proc, PayPal: paypalProc, Refunds: s.refunds, Metrics: s.metrics,
 		CORSOrigins: []string{"http://127.0.0.1:1998"}, LMSURL: s.lmsURL,
-	})
+	}))
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)
 
