@@ -60,6 +60,7 @@ start() {
         --dynamic-config-value matching.numTaskqueueReadPartitions=1
         --dynamic-config-value matching.numTaskqueueWritePartitions=1
         --dynamic-config-value system.enableActivityEagerExecution=true
+        --dynamic-config-value system.enableEagerWorkflowStart=true
         --log-level warn)
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done
   if [[ "$ui" == headless ]]; then args+=(--headless); else args+=(--ui-port "$ui"); fi

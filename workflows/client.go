@@ -61,6 +61,10 @@ func (s *Checkouts) startOptions(c commerce.Checkout) client.StartWorkflowOption
 			SearchCheckoutStatus.ValueSet(string(commerce.CheckoutAwaitingPayment)),
 		),
 		StaticSummary: fmt.Sprintf("Checkout %s for %s: %s %s", c.OrderNumber, c.Username, commerce.FormatMoney(c.Total), c.Currency),
+		// Where the API and a worker share the client (`ecommerce dev`, or serve and worker in
+		// one process), the start's answer carries the first workflow task to that worker: no
+		// trip through the task queue. Elsewhere, and for Signal-With-Start, it is ignored.
+		EnableEagerStart: true,
 	}
 }
 
