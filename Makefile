@@ -80,3 +80,7 @@ faults: tools ## the fault suite: purchases while the worker is killed, the LMS 
 	TEMPORAL_ADDRESS=$(TEST_TEMPORAL_ADDRESS) FAULT_RUNS=$(FAULT_RUNS) FAULT_LMS_DOWN=$(FAULT_LMS_DOWN) FAULT_REPORT=$$report \
 	  $(GO) test -count=1 -timeout 60m -run '^TestFault' ./e2e; status=$$?; \
 	echo "== fault suite ($(FAULT_RUNS) purchases per scenario, LMS down $(FAULT_LMS_DOWN))"; cat $$report; rm -f $$report; exit $$status
+
+.PHONY: test-browser
+test-browser: tools ## browser tests: Playwright drives Debian's Chromium through the shop pages, the simulators and the Temporal UI (own ports; screenshots in docs/screenshots)
+	scripts/test-browser.sh
