@@ -161,7 +161,8 @@ func (f *shopFront) basketView(ctx context.Context, user commerce.User, msgs []b
 			v.Coupon.Benefit = benefitText(*cp.BenefitType, decimal.Decimal(*cp.BenefitValue), currency)
 		}
 	}
-	v.ShowCouponForm, v.Free = doc.ShowCouponForm, doc.IsFreeBasket
+	// One code a basket: with a coupon applied, the page offers its removal, not a second form.
+	v.ShowCouponForm, v.Free = doc.ShowCouponForm && v.Coupon == nil, doc.IsFreeBasket
 	v.Price, v.Discounts, v.Total = money(doc.SummaryPrice), money(doc.SummaryDiscounts), money(doc.OrderTotal)
 	if doc.SummaryQuantity != nil {
 		v.Quantity = *doc.SummaryQuantity

@@ -187,6 +187,7 @@ func TestBasketPage(t *testing.T) {
 		require.Contains(t, page, "Pay 39.20 USD")
 		voucherID = formFields(t, page, "coupon-remove").Get("voucher_id")
 		require.NotEmpty(t, voucherID)
+		require.NotContains(t, page, `id="coupon-form"`, "one code a basket: the applied one can be removed, no second form")
 		requireMoney(t, basket(), "49.0", "9.8", "39.2")
 
 		page = requireHTML(t, b.submit("/basket/vouchers/", url.Values{"code": {code}}), http.StatusBadRequest)

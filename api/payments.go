@@ -120,9 +120,11 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>{{.Title}}</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
 <h1>{{.Title}}</h1><p>{{.Body}}</p><p>Order number: <code>{{.OrderNumber}}</code></p>
+{{with .BasketURL}}<p><a id="back-to-basket" href="{{.}}">Back to your basket</a></p>{{end}}
 </body></html>`))
 
-type page struct{ Title, Body, OrderNumber string }
+// page is a small page about a payment: what happened, the order, and (BasketURL) the way back.
+type page struct{ Title, Body, OrderNumber, BasketURL string }
 
 // receipt shows an order to its owner (JSON, with a token). A browser coming back from the
 // processor without a token gets a page that names the order and shows nothing personal.
@@ -170,6 +172,9 @@ func (s *Server) cancelPage(c *gin.Context) {
 			Body: "Your payment was not completed. If nothing was charged, your basket has been restored so you can try again."}
 	}
 	p.OrderNumber = c.Query("order_number")
+	if c.Query("outcome") != string(commerce.PaymentReview) {
+		p.BasketURL = s.basketURL // a payment under review keeps its basket frozen
+	}
 	c.Status(http.StatusOK)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	_ = pageTemplate.Execute(c.Writer, p)

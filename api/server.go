@@ -122,10 +122,13 @@ type Server struct {
 	cybersource ReplyVerifier
 	paypal      HostedProcessor
 	publicURL   string
-	tokens      TokenVerifier
-	partner     string
-	log         *slog.Logger
-	now         func() time.Time
+	// basketURL is where a learner whose payment did not go through finds their basket again:
+	// PAYMENT_PAGE_URL, or the service's own basket page.
+	basketURL string
+	tokens    TokenVerifier
+	partner   string
+	log       *slog.Logger
+	now       func() time.Time
 	// limiter bounds the callbacks' rate per source; nil means no limit.
 	limiter *rateLimiter
 	// refusedBudget bounds, across all sources, how many refused processor messages a second are
@@ -142,6 +145,10 @@ func NewHandler(cfg Config) http.Handler {
 	s := &Server{store: cfg.Store, tokens: cfg.Verifier, partner: cfg.PartnerShortCode, log: cfg.Logger, now: cfg.Now,
 		checkouts: cfg.Checkouts, refunds: cfg.Refunds, processors: cfg.Processors, cybersource: cfg.CyberSource, paypal: cfg.PayPal,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/")}
+	s.basketURL = cfg.PaymentPageURL
+	if s.basketURL == "" {
+		s.basketURL = s.publicURL + "/basket/"
+	}
 	if cfg.PayPal != nil {
 		s.processors = append(s.processors[:len(s.processors):len(s.processors)], hostedPayment{cfg.PayPal})
 	}
