@@ -32,6 +32,7 @@ test('a stuck order is found in the Temporal UI by CheckoutStatus and opened', a
     number = new URL(page.url()).searchParams.get('order_number');
     await waitForText(page, '#order-status', /^Fulfillment Error$/);
     assert.match(await text(page, 'td.line-status'), /Error/);
+    assert.match(await text(page, '#fulfillment-problem'), /you do not need to pay again/);
     await shot(page, 'ops-1-receipt-fulfillment-error');
   } finally {
     await context.close();
