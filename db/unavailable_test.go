@@ -78,7 +78,7 @@ func TestDatabaseUnreachableIsUnavailable(t *testing.T) {
 			return err
 		},
 		"MarkPaymentDelivered": func(ctx context.Context) error { return s.MarkPaymentDelivered(ctx, 1, commerce.PaymentAccepted) },
-		"ReopenBasket": func(ctx context.Context) error { _, err := s.ReopenBasket(ctx, 1); return err },
+		"ReopenBasket":         func(ctx context.Context) error { _, err := s.ReopenBasket(ctx, 1); return err },
 		"PlaceOrder": func(ctx context.Context) error {
 			_, _, err := s.PlaceOrder(ctx, checkout, nil)
 			return err
