@@ -37,6 +37,7 @@ import (
 	paypalsim "github.com/coursecommerce/commerce/simulators/paypal"
 	"github.com/coursecommerce/commerce/workflows"
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -117,6 +118,11 @@ type stackOptions struct {
 	externalWorker bool // run the worker as an `ecommerce worker` process (see startWorkerProcess)
 	// temporalDownForAPI gives the API a Temporal client that cannot connect (an outage).
 	temporalDownForAPI bool
+	// temporalAddress and temporalNamespace put the stack on another Temporal server or namespace
+	// (default: the package's, temporalAddress and temporalNamespace).
+	temporalAddress, temporalNamespace string
+	// databaseURL puts the stack on another database, migrated (default: the package's schema).
+	databaseURL string
 }
 
 // stack is the whole service for one test: API, worker, simulators, on the shared database and
@@ -135,6 +141,7 @@ type stack struct {
 	metrics   *metrics.Registry
 	refunders map[string]payment.Refunder
 	store     *db.Store
+	pool      *pgxpool.Pool // the store's database, for the tests' own queries
 	temporal  client.Client
 	apiURL    string
 	lms       *lmssim.Simulator
@@ -155,15 +162,27 @@ func newStack(t testing.TB, opts stackOptions) *stack {
 	if opts.retryLimit == 0 {
 		opts.retryLimit = time.Minute
 	}
-	s := &stack{t: t, opts: opts, partner: "E" + strings.ToUpper(randomHex(3)), taskQueue: "e2e-" + randomHex(6), store: dbtest.Store(t)}
+	if opts.temporalAddress == "" {
+		opts.temporalAddress = temporalAddress
+	}
+	if opts.temporalNamespace == "" {
+		opts.temporalNamespace = temporalNamespace
+	}
+	s := &stack{t: t, opts: opts, partner: "E" + strings.ToUpper(randomHex(3)), taskQueue: "e2e-" + randomHex(6), pool: dbtest.Pool(t)}
 	var err error
+	if opts.databaseURL != "" {
+		s.pool, err = db.NewPool(context.Background(), opts.databaseURL)
+		require.NoError(t, err)
+		t.Cleanup(s.pool.Close)
+	}
+	s.store = db.NewStore(s.pool)
 	s.deployment, err = s.store.DeploymentID(context.Background())
 	require.NoError(t, err)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s.metrics = metrics.New()
-	tc, err := client.Dial(client.Options{HostPort: temporalAddress, Namespace: temporalNamespace, Logger: quietLogger{},
+	tc, err := client.Dial(client.Options{HostPort: opts.temporalAddress, Namespace: opts.temporalNamespace, Logger: quietLogger{},
 		MetricsHandler: s.metrics.TemporalHandler()})
-	require.NoError(t, err, "Temporal must run at %s (make test starts it: scripts/temporal.sh ensure --headless)", temporalAddress)
+	require.NoError(t, err, "Temporal must run at %s (make test starts it: scripts/temporal.sh ensure --headless)", opts.temporalAddress)
 	t.Cleanup(tc.Close)
 	s.temporal = tc
 
@@ -256,9 +275,13 @@ func (s *stack) startWorker() {
 // startWorkerProcess runs `ecommerce worker` as a separate process on this stack's task queue.
 func (s *stack) startWorkerProcess() {
 	s.t.Helper()
+	databaseURL := s.opts.databaseURL
+	if databaseURL == "" {
+		databaseURL = dbtest.URL(s.t)
+	}
 	cmd := exec.Command(binary, "worker")
 	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+dbtest.URL(s.t), "TEMPORAL_ADDRESS="+temporalAddress, "TEMPORAL_NAMESPACE="+temporalNamespace,
+		"DATABASE_URL="+databaseURL, "TEMPORAL_ADDRESS="+s.opts.temporalAddress, "TEMPORAL_NAMESPACE="+s.opts.temporalNamespace,
 		"TEMPORAL_TASK_QUEUE="+s.taskQueue, "PARTNER_SHORT_CODE="+s.partner, "LMS_URL="+s.lmsURL, "LMS_API_KEY="+lmsKey,
 		"CYBERSOURCE_REST_URL="+s.csURL, "CYBERSOURCE_MERCHANT_ID="+restKey.MerchantID, "CYBERSOURCE_REST_KEY_ID="+restKey.KeyID,
 		"CYBERSOURCE_REST_SHARED_SECRET="+restKey.SharedSecret, "PAYPAL_API_URL="+s.ppURL, "PAYPAL_CLIENT_ID=e2e-paypal-id",
@@ -443,7 +466,7 @@ func (s *stack) waitForState(number string, state commerce.CheckoutStatus) workf
 func (s *stack) count(query string, args ...any) int {
 	s.t.Helper()
 	var n int
-	require.NoError(s.t, dbtest.Pool(s.t).QueryRow(context.Background(), query, args...).Scan(&n))
+	require.NoError(s.t, s.pool.QueryRow(context.Background(), query, args...).Scan(&n))
 	return n
 }
 
