@@ -420,8 +420,11 @@ func (s *Store) Order(ctx context.Context, number string) (commerce.Order, error
 		return commerce.Order{}, interpretError(fmt.Errorf("get order %s: %w", number, err))
 	}
 	o := orderFromRow(row.Order, row.Username, row.Email)
-	return o, s.attachOrderDetails(ctx, &o)
+	return o, s.attachOrderDetails(ctx, &o, orderParts{row.HasNotes, row.HasDiscounts, row.HasEnrollmentCodes})
 }
+
+// orderParts says which optional parts an order has, so that only those are read.
+type orderParts struct{ notes, discounts, enrollmentCodes bool }
 
 // OrdersOfUser returns a page of the user's orders, newest first, and their count.
 func (s *Store) OrdersOfUser(ctx context.Context, userID int64, page commerce.Page) ([]commerce.Order, int64, error) {
@@ -436,14 +439,16 @@ func (s *Store) OrdersOfUser(ctx context.Context, userID int64, page commerce.Pa
 	out := make([]commerce.Order, len(rows))
 	for i, r := range rows {
 		out[i] = orderFromRow(r.Order, r.Username, r.Email)
-		if err := s.attachOrderDetails(ctx, &out[i]); err != nil {
+		if err := s.attachOrderDetails(ctx, &out[i], orderParts{r.HasNotes, r.HasDiscounts, r.HasEnrollmentCodes}); err != nil {
 			return nil, 0, err
 		}
 	}
 	return out, total, nil
 }
 
-func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order) error {
+// attachOrderDetails reads an order's lines and payment source, and the parts it has of its notes,
+// discounts and enrollment codes.
+func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order, has orderParts) error {
 	lines, err := s.q.ListOrderLines(ctx, s.pool, o.ID)
 	if err != nil {
 		return interpretError(fmt.Errorf("list lines of order %s: %w", o.Number, err))
@@ -452,19 +457,25 @@ func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order) error
 	for i, l := range lines {
 		o.Lines[i] = orderLineFromRow(l)
 	}
-	if err := s.attachEnrollmentCodes(ctx, o); err != nil {
-		return err
+	if has.enrollmentCodes {
+		if err := s.attachEnrollmentCodes(ctx, o); err != nil {
+			return err
+		}
 	}
-	notes, err := s.q.ListOrderNotes(ctx, s.pool, o.ID)
-	if err != nil {
-		return interpretError(fmt.Errorf("list notes of order %s: %w", o.Number, err))
+	var notes []dbgen.ListOrderNotesRow
+	if has.notes {
+		if notes, err = s.q.ListOrderNotes(ctx, s.pool, o.ID); err != nil {
+			return interpretError(fmt.Errorf("list notes of order %s: %w", o.Number, err))
+		}
 	}
 	for _, n := range notes {
 		o.Notes = append(o.Notes, commerce.OrderNote{Type: n.NoteType, Message: n.Message, CreatedAt: n.CreatedAt})
 	}
-	discounts, err := s.q.ListOrderDiscounts(ctx, s.pool, o.ID)
-	if err != nil {
-		return interpretError(fmt.Errorf("list discounts of order %s: %w", o.Number, err))
+	var discounts []dbgen.OrderDiscount
+	if has.discounts {
+		if discounts, err = s.q.ListOrderDiscounts(ctx, s.pool, o.ID); err != nil {
+			return interpretError(fmt.Errorf("list discounts of order %s: %w", o.Number, err))
+		}
 	}
 	for _, d := range discounts {
 		a := commerce.AppliedOffer{Name: d.OfferName, VoucherCode: d.VoucherCode, BenefitType: commerce.BenefitType(d.BenefitType),
