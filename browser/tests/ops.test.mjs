@@ -42,6 +42,19 @@ test('a stuck order is found in the Temporal UI by CheckoutStatus and opened', a
   try {
     const ui = ops.page;
     await ui.goto(`${env.temporalUI}/namespaces/ecommerce/workflows`);
+    // The list shows what ops need without opening a workflow: the runbook's column set (kept by
+    // the browser), the checkout's state, learner, total and processor instead of the run ID,
+    // type and end time.
+    await ui.locator('[data-testid="workflows-summary-table-configuration-button"]').click();
+    for (const column of ['Run ID', 'Type', 'End']) {
+      await ui.locator(`[data-testid="orderable-list-item-${column}-remove-button"]`).dispatchEvent('click');
+    }
+    for (const column of ['CheckoutStatus', 'Username', 'OrderTotal', 'PaymentProcessor']) {
+      await ui.locator(`[data-testid="orderable-list-item-${column}-add-button"]`).dispatchEvent('click');
+    }
+    await ui.locator('.drawer-portal').getByRole('button', { name: 'Close' }).first().dispatchEvent('click');
+    await ui.locator('.drawer-portal h5').first().waitFor({ state: 'hidden' });
+    await ui.getByRole('button', { name: 'Collapse saved views' }).click();
     // Earlier checkouts (the learner tests') are listed too; the search narrows to the stuck one.
     await ui.locator('[data-testid="toggle-manual-query"]').click();
     const query = ui.locator('[data-testid="manual-search-input"]');
@@ -54,6 +67,11 @@ test('a stuck order is found in the Temporal UI by CheckoutStatus and opened', a
     assert.match(decodeURIComponent(ui.url()), /query=CheckoutStatus="NeedsAttention"/);
     const links = (await ui.locator('a').allInnerTexts()).map((t) => t.trim());
     assert.deepEqual(links.filter((t) => /^checkout-EDX-\d+$/.test(t)), [`checkout-${number}`], 'only the stuck checkout is listed');
+    const listed = await ui.locator('tr', { hasText: `checkout-${number}` }).first().innerText();
+    assert.match(listed, /NeedsAttention/);
+    assert.match(listed, /\berin\b/);
+    assert.match(listed, new RegExp(String(Number(s.price))));
+    assert.match(listed, /cybersource/);
     await shot(ui, 'ops-2-temporal-search');
 
     await row.first().click();
