@@ -82,6 +82,9 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, stdout io.Writer)
 The commerce service is running on %[1]s
 Temporal UI: %[6]s
 
+  In a browser:           %[1]s/basket/add/?sku=%[2]s
+                          (log in at the LMS simulator as anyone, pay with a card or PayPal at
+                          the simulator's page, and the receipt shows the enrollment)
   Mint a token (staff):   TOKEN=$(go run ./cmd/ecommerce token --username alice --admin)
   List the catalog:       curl -s %[1]s/api/v2/courses/?include_products=true
   Price a seat:           curl -s -H "Authorization: JWT $TOKEN" '%[1]s/api/v2/baskets/calculate/?sku=%[2]s'
