@@ -81,6 +81,9 @@ faults: tools ## the fault suite: purchases while the worker is killed, the LMS 
 	  $(GO) test -count=1 -timeout 60m -run '^TestFault' ./e2e; status=$$?; \
 	echo "== fault suite ($(FAULT_RUNS) purchases per scenario, LMS down $(FAULT_LMS_DOWN))"; cat $$report; rm -f $$report; exit $$status
 
-.PHONY: test-browser
-test-browser: tools ## browser tests: Playwright drives Debian's Chromium through the shop pages, the simulators and the Temporal UI (own ports; screenshots in docs/screenshots)
+.PHONY: test-browser screenshots
+test-browser: tools ## browser tests: Playwright drives Debian's Chromium through the shop pages, the simulators and the Temporal UI (own ports; screenshots in .tools/run/screenshots)
 	scripts/test-browser.sh
+
+screenshots: tools ## the browser tests, writing their screenshots to docs/screenshots (the README's and the runbook's)
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots scripts/test-browser.sh

@@ -19,7 +19,7 @@
 #   BROWSER_DATABASE_URL [postgres://postgres@127.0.0.1:5432/browser_test?sslmode=disable]: dropped
 #     and created afresh by every run
 #   CHROMIUM [/usr/bin/chromium]: installed with apt-get when missing (as root)
-#   SCREENSHOT_DIR [docs/screenshots]
+#   SCREENSHOT_DIR [.tools/run/screenshots]: `make screenshots` sets docs/screenshots, the README's
 #   BROWSER_TESTS [browser/tests/*.test.mjs]: the test files to run
 #   KEEP_LOGS=1 keeps the temporary directory with the logs of the dev server and Temporal
 set -euo pipefail
@@ -35,7 +35,7 @@ CS_PORT=${BROWSER_CYBERSOURCE_PORT:-18201}
 PAYPAL_PORT=${BROWSER_PAYPAL_PORT:-18202}
 DB_URL=${BROWSER_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/browser_test?sslmode=disable}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-SCREENSHOT_DIR=${SCREENSHOT_DIR:-$ROOT/docs/screenshots}
+SCREENSHOT_DIR=${SCREENSHOT_DIR:-$ROOT/.tools/run/screenshots}
 HOST=127.0.0.1
 TEMPORAL_HOST=${TEMPORAL_ADDR%:*}
 TEMPORAL_PORT=${TEMPORAL_ADDR##*:}
