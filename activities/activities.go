@@ -21,6 +21,8 @@ import (
 // Store is what the activities need from the database; *db.Store implements it.
 type Store interface {
 	Order(ctx context.Context, number string) (commerce.Order, error)
+	ReceiptSent(ctx context.Context, number string) (bool, error)
+	MarkReceiptSent(ctx context.Context, number string) error
 	PlaceOrder(ctx context.Context, c commerce.Checkout, payment *commerce.Payment) (commerce.Order, bool, error)
 	ReopenBasket(ctx context.Context, frozenBasketID int64) (int64, error)
 	SetCheckoutStatus(ctx context.Context, number string, status commerce.CheckoutStatus) error
@@ -338,8 +340,19 @@ func (a *Activities) SendReceipt(ctx context.Context, number string) error {
 		a.logger(ctx).Info("receipt not emailed (the learner has no email)", "order_number", number)
 		return nil
 	}
+	// The step may run again (a retry after a lost answer, a replayed workflow task): one email.
+	if sent, err := a.Store.ReceiptSent(ctx, number); err != nil {
+		return fmt.Errorf("check the receipt of %s: %w", number, err)
+	} else if sent {
+		a.logger(ctx).Info("receipt already emailed", "order_number", number)
+		return nil
+	}
 	if err := a.mail(o.Email, receiptMessage(a.MailFrom, o)); err != nil {
 		return fmt.Errorf("email receipt of %s: %w", number, err)
+	}
+	if err := a.Store.MarkReceiptSent(ctx, number); err != nil {
+		// Sent: a retry would email it again. The learner has it; only the record is missing.
+		a.logger(ctx).Warn("receipt emailed but not recorded as sent", "order_number", number, "err", err)
 	}
 	return nil
 }

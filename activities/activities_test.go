@@ -523,6 +523,31 @@ func TestSendReceipt(t *testing.T) {
 		require.Contains(t, m.msg, "10.55 USD")
 	})
 
+	t.Run("EmailedOnceHoweverOftenTheStepRuns", func(t *testing.T) {
+		t.Parallel()
+		o := placedOrder(t, s, "49.00")
+		var box mailbox
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard, SMTPAddr: "smtp.example.com:25", SendMail: box.send}
+		for range 3 { // a retried activity, a replayed workflow task
+			_, err := env(a).ExecuteActivity(a.SendReceipt, o.order.Number)
+			require.NoError(t, err)
+		}
+		require.Len(t, box.sent, 1)
+	})
+
+	t.Run("AFailedEmailIsSentOnTheRetry", func(t *testing.T) {
+		t.Parallel()
+		o := placedOrder(t, s, "49.00")
+		box := mailbox{fails: errors.New("421 try again later")}
+		a := &activities.Activities{Deployment: dep, Store: s, Logger: discard, SMTPAddr: "smtp.example.com:25", SendMail: box.send}
+		_, err := env(a).ExecuteActivity(a.SendReceipt, o.order.Number)
+		require.Error(t, err)
+		box.fails = nil
+		_, err = env(a).ExecuteActivity(a.SendReceipt, o.order.Number)
+		require.NoError(t, err)
+		require.Len(t, box.sent, 2, "the failed attempt, then the retry: a failed email is not marked sent")
+	})
+
 	t.Run("MailFailureIsReturned", func(t *testing.T) {
 		t.Parallel()
 		o := placedOrder(t, s, "49.00")

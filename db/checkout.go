@@ -426,6 +426,23 @@ func (s *Store) Order(ctx context.Context, number string) (commerce.Order, error
 // orderParts says which optional parts an order has, so that only those are read.
 type orderParts struct{ notes, discounts, enrollmentCodes bool }
 
+// ReceiptSent reports whether the order's receipt was emailed (MarkReceiptSent), or ErrNotFound.
+func (s *Store) ReceiptSent(ctx context.Context, number string) (bool, error) {
+	sent, err := s.q.OrderReceiptSent(ctx, s.pool, number)
+	if err != nil {
+		return false, interpretError(fmt.Errorf("receipt of order %s: %w", number, err))
+	}
+	return sent, nil
+}
+
+// MarkReceiptSent records that the order's receipt was emailed (the first time counts).
+func (s *Store) MarkReceiptSent(ctx context.Context, number string) error {
+	if err := s.q.MarkOrderReceiptSent(ctx, s.pool, number); err != nil {
+		return interpretError(fmt.Errorf("mark the receipt of order %s sent: %w", number, err))
+	}
+	return nil
+}
+
 // OrdersOfUser returns a page of the user's orders, newest first, and their count.
 func (s *Store) OrdersOfUser(ctx context.Context, userID int64, page commerce.Page) ([]commerce.Order, int64, error) {
 	total, err := s.q.CountOrdersOfUser(ctx, s.pool, userID)

@@ -157,11 +157,10 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 		if order, placed, err = wf.placeOrder(ctx, payment); err != nil || !placed {
 			return wf.status, err
 		}
-		if wf.fewEvents {
-			wf.setState(ctx, commerce.CheckoutPaid, "") // passing: fulfil upserts what lasts
-		} else {
-			wf.recordState(ctx, commerce.CheckoutPaid, "")
-		}
+		// Written even when the fulfillment follows in the same task: should that task stall (a
+		// database outage under a local activity), the heartbeat that keeps it alive publishes
+		// Paid, and ops never see a paid checkout as AwaitingPayment.
+		wf.recordState(ctx, commerce.CheckoutPaid, "")
 	} else if !order.Fulfillable() {
 		// A run started for an order that is already fulfilled: a late duplicate, or a second
 		// payment for the order (excessive), which ops must see.
@@ -187,6 +186,7 @@ func (wf *checkout) run(ctx workflow.Context) (Status, error) {
 	wf.syncLines(order)
 	workflow.Go(ctx, wf.watchLatePayments)
 	if err := wf.fulfil(ctx, order); errors.Is(err, errRefundedByOps) {
+		wf.settleLatePayments(ctx)
 		return wf.status, nil
 	} else if err != nil {
 		return wf.status, err
@@ -240,6 +240,7 @@ func (wf *checkout) placeOrder(ctx workflow.Context, payment *commerce.Payment) 
 			wf.refundPayment(ctx, notificationOf(*payment), "No order placed (the learner already owned a seat of it): "+action.Note)
 			wf.releaseUnplacedBasket(ctx)
 			wf.closeRefunded(ctx, action)
+			wf.settleLatePayments(ctx)
 			return order, false, nil
 		}
 		if action.Action == OpsMarkFulfilled {
@@ -248,6 +249,7 @@ func (wf *checkout) placeOrder(ctx workflow.Context, payment *commerce.Payment) 
 				wf.releaseUnplacedBasket(ctx)
 			}
 			wf.recordState(ctx, commerce.CheckoutFulfilled, "")
+			wf.settleLatePayments(ctx)
 			return order, false, nil
 		}
 	}
@@ -447,6 +449,10 @@ func (wf *checkout) onOpsWhileUnpaid(ctx workflow.Context, w *paymentWait, ops O
 	case w.flagged != nil && wf.version3 >= 1 && ops.Action == OpsRefund:
 		wf.refundPayment(ctx, *w.flagged, "Refunded by an operator: "+ops.Note)
 		wf.endWithoutPayment(ctx, commerce.CheckoutRefunded, "The flagged payment was refunded by an operator.")
+		if wf.fewEvents {
+			// A payment that arrived while the refund started still pays for the checkout.
+			return wf.lastChancePayment(ctx), true
+		}
 		return nil, true
 	case w.flagged != nil && ops.Action == OpsMarkFulfilled:
 		wf.logger.Info("operator accepted a flagged payment", "transaction_id", w.flagged.TransactionID)
@@ -761,14 +767,33 @@ func (wf *checkout) lastChancePayment(ctx workflow.Context) *commerce.Payment {
 		if !wf.payCh.ReceiveAsync(&n) {
 			return nil
 		}
-		if n.Outcome == commerce.PaymentAccepted && mismatch(wf.in.Checkout, n) == "" {
+		problem := mismatch(wf.in.Checkout, n)
+		if n.Outcome == commerce.PaymentAccepted && problem == "" {
 			wf.logger.Info("an accepted payment arrived as the checkout was ending; placing the order", "transaction_id", n.TransactionID)
 			wf.status.Payment = &PaymentStatus{Processor: n.Processor, TransactionID: n.TransactionID, Outcome: n.Outcome,
 				Amount: commerce.FormatMoney(n.Amount), Currency: n.Currency}
 			return wf.accept(n)
 		}
+		if key := n.Processor + "/" + n.TransactionID + "/" + string(n.Outcome); wf.fewEvents && n.Outcome == commerce.PaymentAccepted && !wf.seen[key] {
+			// Money taken for this checkout that does not pay for it, as it ends: given back.
+			wf.seen[key] = true
+			wf.refundPayment(ctx, n, "The checkout ended without an order as this payment arrived, and it does not pay for it: "+problem)
+			continue
+		}
 		wf.status.IgnoredEvents++
 	}
+}
+
+// settleLatePayments (since versionFewEvents) ends a run that stops early (a refused or refunded
+// order): the payment notifications still queued are handled (a different accepted payment is
+// refunded as excessive), and the refunds being started finish starting, so that no payment
+// that reached the checkout is dropped with the run.
+func (wf *checkout) settleLatePayments(ctx workflow.Context) {
+	if !wf.fewEvents {
+		return
+	}
+	wf.drainLatePayments(ctx)
+	_ = workflow.Await(ctx, func() bool { return wf.refundsStarting == 0 })
 }
 
 // drainLatePayments handles the notifications still queued when the workflow completes.

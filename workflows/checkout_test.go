@@ -101,7 +101,7 @@ func TestCheckout_AcceptedPayment_PlacesOrderEnrollsEachSeatAndSendsReceipt(t *t
 		assert.Equal(t, 1, l.Attempts, sku)
 		assert.Empty(t, l.LastError, sku)
 	}
-	assert.Equal(t, []string{fulfilled}, h.searchStates(), "CheckoutStatus search attribute: only the state the checkout ends in")
+	assert.Equal(t, []string{paidState, fulfilled}, h.searchStates(), "CheckoutStatus search attribute: Paid, then the state the checkout ends in")
 	for _, e := range h.enrolls {
 		assert.True(t, e.Local, "%s enrolled by a local activity, in the task that placed the order", e.In.SKU)
 	}
@@ -285,7 +285,7 @@ func TestCheckout_MismatchedPayment_NeedsAttentionUntilOpsAcceptIt(t *testing.T)
 			assert.Zero(t, h.count("MarkOrderFulfilled"), "the order was not placed yet: nothing to mark")
 			assert.Equal(t, 1, h.count("SendReceipt"))
 			assert.Equal(t, commerce.CheckoutFulfilled, st.State)
-			assert.Equal(t, []string{needsAttention, fulfilled}, h.searchStates())
+			assert.Equal(t, []string{needsAttention, paidState, fulfilled}, h.searchStates())
 		})
 	}
 }
@@ -316,7 +316,7 @@ func TestCheckout_CorrectPaymentAfterMismatch_IsAccepted(t *testing.T) {
 	require.Len(t, h.refundRuns, 1)
 	assert.False(t, h.refundRuns[0].RevokeFulfillment, "a payment refund revokes nothing")
 	assert.Empty(t, st.LastError)
-	assert.Equal(t, []string{needsAttention, fulfilled}, h.searchStates())
+	assert.Equal(t, []string{needsAttention, paidState, fulfilled}, h.searchStates())
 }
 
 // Ops actions while awaiting a payment, with nothing flagged, change nothing.
@@ -447,7 +447,7 @@ func TestCheckout_PermanentEnrollmentFailure_OpsRetryEnrollsFailedLineOnly(t *te
 	assert.Equal(t, commerce.OrderComplete, st.OrderStatus)
 	assert.Equal(t, commerce.LineComplete, lineOf(t, st, skuCredit).Status)
 	assert.Equal(t, 2, lineOf(t, st, skuCredit).Attempts)
-	assert.Equal(t, []string{needsAttention, fulfilling, fulfilled}, h.searchStates())
+	assert.Equal(t, []string{paidState, needsAttention, fulfilling, fulfilled}, h.searchStates())
 	assert.False(t, credit[1].Local, "the operator's retry runs as a durable activity")
 }
 
@@ -475,7 +475,7 @@ func TestCheckout_PermanentEnrollmentFailure_OpsMarkFulfilled(t *testing.T) {
 	for _, l := range st.Lines {
 		assert.Equal(t, commerce.LineComplete, l.Status, l.SKU)
 	}
-	assert.Equal(t, []string{needsAttention, fulfilled}, h.searchStates())
+	assert.Equal(t, []string{paidState, needsAttention, fulfilled}, h.searchStates())
 }
 
 // 8. The retry policy itself never retries an LMSRejected failure, even one not marked
@@ -527,7 +527,7 @@ func TestCheckout_RetryableEnrollmentFailure_RetriedByPolicy(t *testing.T) {
 	assert.Zero(t, h.count("FlagForOps"), "never needed attention")
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 	assert.Equal(t, commerce.LineComplete, lineOf(t, st, skuCredit).Status)
-	assert.Equal(t, []string{fulfilling, fulfilled}, h.searchStates(), "Fulfilling shows while an enrollment waits for its retries")
+	assert.Equal(t, []string{paidState, fulfilling, fulfilled}, h.searchStates(), "Fulfilling shows while an enrollment waits for its retries")
 }
 
 // 9. Retries past FulfillmentRetryLimit hand the order to ops.
@@ -724,17 +724,16 @@ func TestCheckout_DeclineAfterFlaggedPaymentKeepsWaitingForOps(t *testing.T) {
 }
 
 // DESIGN.md §4: CheckoutStatus moves through AwaitingPayment, Paid, Fulfilling, Fulfilled. Since
-// versionFewEvents it is written when the checkout rests in a state: a purchase whose seats are
-// enrolled in the task that placed the order goes from AwaitingPayment (set at the start) to
-// Fulfilled in one upsert; Paid and Fulfilling pass within that task, where no search could see
-// them, and the status query still shows them. Fulfilling is written when an enrollment waits for
-// a retry (TestCheckout_RetryableEnrollmentFailure_RetriedByPolicy).
+// versionFewEvents, Fulfilling is written only when an enrollment waits for a retry
+// (TestCheckout_RetryableEnrollmentFailure_RetriedByPolicy): a purchase whose seats are enrolled
+// in the task that placed the order goes AwaitingPayment (set at the start), Paid, Fulfilled, and
+// the status query still shows Fulfilling.
 func TestCheckout_SearchAttributeWrittenForStatesTheCheckoutRestsIn(t *testing.T) {
 	h := newHarness(t, input(twoSeats()))
 	h.pay(time.Minute, paid("txn-1"))
 	st := h.run()
 
-	assert.Equal(t, []string{fulfilled}, h.searchStates())
+	assert.Equal(t, []string{paidState, fulfilled}, h.searchStates())
 	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
 }
 

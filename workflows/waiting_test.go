@@ -138,3 +138,65 @@ func TestCheckout_OpsRefundAnOrderThatCouldNotBeFulfilled(t *testing.T) {
 	assert.Equal(t, []int64{100}, st.Refunds)
 	assert.Zero(t, h.count("SendReceipt"))
 }
+
+// A correct payment that arrives while an operator's refund of a flagged payment is starting is
+// not dropped with the run: the order is placed with it.
+func TestCheckout_CorrectPaymentDuringTheOpsRefundOfAFlaggedOneIsPlaced(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	wrong := paid("txn-1")
+	wrong.Amount = money("1.00")
+	h.pay(time.Minute, wrong)
+	h.ops(2*time.Minute, workflows.OpsRefund, "wrong amount")
+	h.pay(2*time.Minute, paid("txn-2"))
+	st := h.run()
+
+	require.Len(t, h.paymentRefunds, 1)
+	assert.Equal(t, "txn-1", h.paymentRefunds[0].Reference, "the flagged payment is refunded")
+	require.Len(t, h.places, 1, "the correct payment places the order")
+	assert.Equal(t, "txn-2", h.places[0].In.Payment.TransactionID)
+	assert.Equal(t, commerce.CheckoutFulfilled, st.State)
+	assert.False(t, h.log.contains("unhandled signals"))
+}
+
+// A second payment that arrives as ops close a refused order (the learner already owned the
+// seat) is refunded, not dropped with the run.
+func TestCheckout_PaymentAsOpsCloseARefusedOrderIsRefunded(t *testing.T) {
+	for _, action := range []string{workflows.OpsRefund, workflows.OpsMarkFulfilled} {
+		t.Run(action, func(t *testing.T) {
+			h := newHarness(t, input(twoSeats()))
+			h.placeErr = func(activities.PlaceOrderInput) error {
+				return temporal.NewNonRetryableApplicationError("owned", activities.ErrTypeAlreadyOwned, nil)
+			}
+			h.pay(time.Minute, paid("txn-1"))
+			h.ops(2*time.Minute, action, "closed")
+			h.pay(2*time.Minute, paid("txn-2"))
+			st := h.run()
+
+			var refunded []string
+			for _, r := range h.paymentRefunds {
+				refunded = append(refunded, r.Reference)
+			}
+			assert.Contains(t, refunded, "txn-2", "the payment that arrived as the case closed")
+			assert.Contains(t, st.ExcessivePayments, "txn-2")
+			assert.Len(t, h.refundRuns, len(h.paymentRefunds), "every refund's workflow started before the run ended")
+			assert.False(t, h.log.contains("unhandled signals"))
+		})
+	}
+}
+
+// An accepted payment that does not pay for the checkout (another amount), arriving as the
+// checkout expires, is refunded rather than only counted.
+func TestCheckout_MismatchedPaymentAsTheCheckoutExpiresIsRefunded(t *testing.T) {
+	h := newHarness(t, input(twoSeats()))
+	wrong := paid("txn-1")
+	wrong.Amount = money("1.00")
+	h.pay(paymentTimeout, wrong)
+	st := h.run()
+
+	assert.Zero(t, h.count("PlaceOrder"))
+	require.Len(t, h.paymentRefunds, 1)
+	assert.Equal(t, "txn-1", h.paymentRefunds[0].Reference)
+	assert.Equal(t, "1.00", commerce.FormatMoney(h.paymentRefunds[0].Total))
+	assert.Len(t, h.refundRuns, 1)
+	assert.Equal(t, commerce.CheckoutPaymentExpired, st.State)
+}

@@ -78,3 +78,9 @@ WHERE o.number = @number AND e.event_type = 'Paid';
 
 -- name: ListOrderNotes :many
 SELECT note_type, message, created_at FROM order_notes WHERE order_id = @order_id ORDER BY id;
+
+-- name: OrderReceiptSent :one
+SELECT (receipt_sent_at IS NOT NULL)::boolean AS sent FROM orders WHERE number = @number;
+
+-- name: MarkOrderReceiptSent :exec
+UPDATE orders SET receipt_sent_at = now() WHERE number = @number AND receipt_sent_at IS NULL;

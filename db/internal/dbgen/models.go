@@ -91,6 +91,7 @@ type Order struct {
 	PaymentProcessor            string
 	DatePlaced                  time.Time
 	UpdatedAt                   time.Time
+	ReceiptSentAt               *time.Time
 }
 
 type OrderDiscount struct {

@@ -49,7 +49,7 @@ INSERT INTO orders (number, basket_id, user_id, currency, total_incl_tax, total_
                     total_before_discounts_incl_tax, status, payment_processor)
 VALUES ($1, $2, $3, $4, $5, $5, $6, 'Open', $7)
 ON CONFLICT (number) DO NOTHING
-RETURNING id, number, basket_id, user_id, currency, total_incl_tax, total_excl_tax, total_before_discounts_incl_tax, status, payment_processor, date_placed, updated_at
+RETURNING id, number, basket_id, user_id, currency, total_incl_tax, total_excl_tax, total_before_discounts_incl_tax, status, payment_processor, date_placed, updated_at, receipt_sent_at
 `
 
 type CreateOrderParams struct {
@@ -86,6 +86,7 @@ func (q *Queries) CreateOrder(ctx context.Context, db DBTX, arg CreateOrderParam
 		&i.PaymentProcessor,
 		&i.DatePlaced,
 		&i.UpdatedAt,
+		&i.ReceiptSentAt,
 	)
 	return i, err
 }
@@ -198,7 +199,7 @@ func (q *Queries) CreatePaymentSource(ctx context.Context, db DBTX, arg CreatePa
 }
 
 const getOrderByNumber = `-- name: GetOrderByNumber :one
-SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at, u.username, u.email,
+SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at, o.receipt_sent_at, u.username, u.email,
     EXISTS (SELECT 1 FROM order_notes n WHERE n.order_id = o.id) AS has_notes,
     EXISTS (SELECT 1 FROM order_discounts d WHERE d.order_id = o.id) AS has_discounts,
     EXISTS (SELECT 1 FROM order_line_vouchers olv JOIN order_lines ol ON ol.id = olv.order_line_id
@@ -234,6 +235,7 @@ func (q *Queries) GetOrderByNumber(ctx context.Context, db DBTX, number string) 
 		&i.Order.PaymentProcessor,
 		&i.Order.DatePlaced,
 		&i.Order.UpdatedAt,
+		&i.Order.ReceiptSentAt,
 		&i.Username,
 		&i.Email,
 		&i.HasNotes,
@@ -340,7 +342,7 @@ func (q *Queries) ListOrderNotes(ctx context.Context, db DBTX, orderID int64) ([
 }
 
 const listOrdersOfUser = `-- name: ListOrdersOfUser :many
-SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at, u.username, u.email,
+SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at, o.receipt_sent_at, u.username, u.email,
     EXISTS (SELECT 1 FROM order_notes n WHERE n.order_id = o.id) AS has_notes,
     EXISTS (SELECT 1 FROM order_discounts d WHERE d.order_id = o.id) AS has_discounts,
     EXISTS (SELECT 1 FROM order_line_vouchers olv JOIN order_lines ol ON ol.id = olv.order_line_id
@@ -388,6 +390,7 @@ func (q *Queries) ListOrdersOfUser(ctx context.Context, db DBTX, arg ListOrdersO
 			&i.Order.PaymentProcessor,
 			&i.Order.DatePlaced,
 			&i.Order.UpdatedAt,
+			&i.Order.ReceiptSentAt,
 			&i.Username,
 			&i.Email,
 			&i.HasNotes,
@@ -405,7 +408,7 @@ func (q *Queries) ListOrdersOfUser(ctx context.Context, db DBTX, arg ListOrdersO
 }
 
 const lockOrderByNumber = `-- name: LockOrderByNumber :one
-SELECT id, number, basket_id, user_id, currency, total_incl_tax, total_excl_tax, total_before_discounts_incl_tax, status, payment_processor, date_placed, updated_at FROM orders WHERE number = $1 FOR UPDATE
+SELECT id, number, basket_id, user_id, currency, total_incl_tax, total_excl_tax, total_before_discounts_incl_tax, status, payment_processor, date_placed, updated_at, receipt_sent_at FROM orders WHERE number = $1 FOR UPDATE
 `
 
 func (q *Queries) LockOrderByNumber(ctx context.Context, db DBTX, number string) (Order, error) {
@@ -424,8 +427,29 @@ func (q *Queries) LockOrderByNumber(ctx context.Context, db DBTX, number string)
 		&i.PaymentProcessor,
 		&i.DatePlaced,
 		&i.UpdatedAt,
+		&i.ReceiptSentAt,
 	)
 	return i, err
+}
+
+const markOrderReceiptSent = `-- name: MarkOrderReceiptSent :exec
+UPDATE orders SET receipt_sent_at = now() WHERE number = $1 AND receipt_sent_at IS NULL
+`
+
+func (q *Queries) MarkOrderReceiptSent(ctx context.Context, db DBTX, number string) error {
+	_, err := db.Exec(ctx, markOrderReceiptSent, number)
+	return err
+}
+
+const orderReceiptSent = `-- name: OrderReceiptSent :one
+SELECT (receipt_sent_at IS NOT NULL)::boolean AS sent FROM orders WHERE number = $1
+`
+
+func (q *Queries) OrderReceiptSent(ctx context.Context, db DBTX, number string) (bool, error) {
+	row := db.QueryRow(ctx, orderReceiptSent, number)
+	var sent bool
+	err := row.Scan(&sent)
+	return sent, err
 }
 
 const recordOrderLineFulfillmentAttempts = `-- name: RecordOrderLineFulfillmentAttempts :exec

@@ -399,7 +399,7 @@ func (q *Queries) LockRefundLine(ctx context.Context, db DBTX, arg LockRefundLin
 }
 
 const lockRefundableOrders = `-- name: LockRefundableOrders :many
-SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at FROM orders o
+SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at, o.receipt_sent_at FROM orders o
 WHERE o.user_id = $1
   AND ($2::text = '' OR o.number = $2::text)
   AND (o.status = 'Complete' OR ($2::text <> '' AND o.status = 'Fulfillment Error'))
@@ -441,6 +441,7 @@ func (q *Queries) LockRefundableOrders(ctx context.Context, db DBTX, arg LockRef
 			&i.PaymentProcessor,
 			&i.DatePlaced,
 			&i.UpdatedAt,
+			&i.ReceiptSentAt,
 		); err != nil {
 			return nil, err
 		}
