@@ -39,7 +39,10 @@ trap stop EXIT
 stop_temporal # a fresh, empty server for every measurement
 scripts/temporal.sh ensure --headless
 psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS ecommerce_load" -c "CREATE DATABASE ecommerce_load"
-setsid "$DIR/ecommerce" dev >"$DIR/dev.log" 2>&1 &
+# From its own directory: the LMS simulator's enrollments (.tools/run/lms-state.json below the
+# working directory) start empty and stay apart from make run's.
+rm -f "$DIR/.tools/run/lms-state.json"
+(cd "$DIR" && exec setsid ./ecommerce dev >dev.log 2>&1) &
 dev=$!
 for _ in $(seq 1 120); do
   curl -fsS -m 2 "$PUBLIC_URL/health/" >/dev/null 2>&1 && break

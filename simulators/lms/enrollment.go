@@ -75,7 +75,7 @@ func (e modeMismatchError) Error() string {
 }
 
 // apply creates or updates the enrollment named by c and counts a success.
-// It returns a copy of the result, or modeMismatchError, and saves the state file
+// It returns a copy of the result, or modeMismatchError, and appends it to the state file
 // (WithStateFile). Callers hold s.mu.
 func (s *Simulator) apply(c change) (Enrollment, error) {
 	key := enrollmentKey{c.user, c.courseID}
@@ -90,7 +90,7 @@ func (s *Simulator) apply(c change) (Enrollment, error) {
 		cur.Changes = 1
 		s.enrollments[key] = cur
 		s.successes[key]++
-		s.saveState()
+		s.saveEnrollment(key)
 		return cur.clone(), nil
 	}
 
@@ -110,7 +110,7 @@ func (s *Simulator) apply(c change) (Enrollment, error) {
 		cur.Changes++
 	}
 	s.successes[key]++
-	s.saveState()
+	s.saveEnrollment(key)
 	return cur.clone(), nil
 }
 

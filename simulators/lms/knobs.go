@@ -73,7 +73,7 @@ func (s *Simulator) Reset() {
 	s.enrollments = make(map[enrollmentKey]*Enrollment)
 	s.successes = make(map[enrollmentKey]int)
 	s.calls = 0
-	s.saveState()
+	s.saveReset()
 }
 
 // takeFailure consumes one FailNext and reports whether the call must fail.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -109,5 +110,77 @@ func TestStateFileConcurrentEnrollments(t *testing.T) {
 	}
 	if tmps, _ := filepath.Glob(path + ".*.tmp"); len(tmps) != 0 {
 		t.Fatalf("temporary files left: %v", tmps)
+	}
+}
+
+// A change appends one line to the state file, whatever the number of enrollments (a load run
+// makes thousands), and a restart compacts a file of mostly superseded lines.
+func TestStateFileGrowsByALineAChangeAndIsCompacted(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "lms-state.json")
+	sim := newSim(t, lms.WithStateFile(path))
+	lines := func() int {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(b), "\n")
+	}
+	enroll(t, sim, "bob", course, "verified")
+	before := lines()
+	for range 300 {
+		enroll(t, sim, "bob", course, "verified")
+	}
+	if got := lines() - before; got != 300 {
+		t.Fatalf("300 changes added %d lines, want 300", got)
+	}
+	restarted := lms.New(apiKey, lms.WithStateFile(path))
+	if got := restarted.Successes("bob", course); got != 301 {
+		t.Fatalf("successes after a restart = %d, want 301", got)
+	}
+	if got := lines(); got > 3 {
+		t.Fatalf("the restart left %d lines, want the header, the counters and bob", got)
+	}
+}
+
+// A version 1 state file (one JSON object, before the append-only format) is read and converted;
+// a last line cut short by a crash is ignored.
+func TestStateFileOldFormatAndCutLine(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "lms-state.json")
+	v1 := `{"version":1,"calls":2,"enrollments":[{"user":"bob","course_id":"` + course + `","mode":"verified","is_active":true,` +
+		`"enrollment_attributes":null,"created":"2024-03-01T12:00:00Z","changes":1,"successes":2}]}`
+	if err := os.WriteFile(path, []byte(v1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sim := lms.New(apiKey, lms.WithStateFile(path))
+	if got := sim.Successes("bob", course); got != 2 {
+		t.Fatalf("bob's successes from a version 1 file = %d, want 2", got)
+	}
+	enroll(t, sim, "alice", course, "verified")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"calls":9,"enrollment":{"user":"carol","cou`); err != nil { // a crash mid-line
+		t.Fatal(err)
+	}
+	f.Close()
+	again := lms.New(apiKey, lms.WithStateFile(path))
+	if _, ok := again.Enrollment("alice", course); !ok {
+		t.Fatal("alice, enrolled after the conversion, was forgotten")
+	}
+	if _, ok := again.Enrollment("carol", course); ok {
+		t.Fatal("a half-written line was read")
+	}
+	if _, err := os.Stat(path + ".bad"); err == nil {
+		t.Fatal("a cut last line moved the file aside")
+	}
+	enroll(t, again, "dave", course, "verified") // appended after the cut line was rewritten away
+	last := lms.New(apiKey, lms.WithStateFile(path))
+	for _, user := range []string{"bob", "alice", "dave"} {
+		if _, ok := last.Enrollment(user, course); !ok {
+			t.Fatalf("%s was forgotten after a change following a cut line", user)
+		}
 	}
 }
