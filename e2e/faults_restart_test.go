@@ -59,7 +59,7 @@ func TestFaultTemporalRestart(t *testing.T) {
 	s.waitForPollers()
 	s.sweepOrphans()
 	kills := s.buyWhileRestarting(runs, "temporal", temporalOutage, srv.kill, srv.start)
-	lost, duplicated := s.tallyRestart(kills.purchases)
+	lost, duplicated := s.tallyRestart(kills)
 	faultReport(t, fmt.Sprintf("Temporal killed -9, restarted (%dx)", kills.count), runs, lost, duplicated)
 }
 
@@ -77,7 +77,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 	s.waitForPollers()
 	s.sweepOrphans()
 	stops := s.buyWhileRestarting(runs, "postgres", postgresOutage, pg.stop, pg.start)
-	lost, duplicated := s.tallyRestart(stops.purchases)
+	lost, duplicated := s.tallyRestart(stops)
 	faultReport(t, fmt.Sprintf("PostgreSQL stopped, restarted (%dx)", stops.count), runs, lost, duplicated)
 }
 
@@ -113,11 +113,12 @@ func (s *stack) sweepOrphans() {
 	})
 }
 
-// restartRun is what buyWhileRestarting did: the purchases and how many times the server was
-// stopped.
+// restartRun is what buyWhileRestarting did: the purchases, how many times the server was
+// stopped, and when it was started again each time.
 type restartRun struct {
 	purchases []*purchase
 	count     int
+	restarts  []time.Time
 }
 
 // buyWhileRestarting has runs learners buy a seat each, 10 at a time, and stops the server
@@ -144,6 +145,8 @@ func (s *stack) buyWhileRestarting(runs int, prefix string, outage time.Duration
 	}()
 	n := outages(runs)
 	var down time.Duration
+	var restarts []time.Time
+	began := time.Now() // of the purchases, then of the server's last start
 	for i := 1; i <= n; i++ {
 		for notified.Load() < int64(i*runs/(n+1)) {
 			select {
@@ -155,17 +158,20 @@ func (s *stack) buyWhileRestarting(runs int, prefix string, outage time.Duration
 		placed, complete := s.ordersPlaced()
 		before := answers.unavailable.Load()
 		stopped := time.Now()
+		up := stopped.Sub(began)
 		stop()
 		time.Sleep(outage)
 		start()
-		down += time.Since(stopped)
-		s.t.Logf("outage %d: down %s after %d of %d notifications (%d orders placed, %d complete); %d requests answered 503 while down",
-			i, time.Since(stopped).Round(time.Millisecond), notified.Load(), runs, placed, complete, answers.unavailable.Load()-before)
+		began = time.Now()
+		restarts = append(restarts, began)
+		down += began.Sub(stopped)
+		s.t.Logf("outage %d, %s after the start: down %s after %d of %d notifications (%d orders placed, %d complete); %d requests answered 503 while down",
+			i, up.Round(time.Millisecond), began.Sub(stopped).Round(time.Millisecond), notified.Load(), runs, placed, complete, answers.unavailable.Load()-before)
 	}
 	<-done
 	s.t.Logf("answers (down %s in all): %v", down.Round(time.Millisecond), answers.summary())
 	require.Positive(s.t, answers.unavailable.Load(), "no request met the outage")
-	return restartRun{purchases: ps, count: n}
+	return restartRun{purchases: ps, count: n, restarts: restarts}
 }
 
 // ordersPlaced counts the stack's orders, and those Complete.
@@ -295,9 +301,11 @@ func (a *answerLog) summary() string {
 }
 
 // tallyRestart is tally, and it also counts as lost a purchase whose accepted notification was
-// not recorded, and as duplicated an order beyond one per learner.
-func (s *stack) tallyRestart(ps []*purchase) (lost, duplicated int) {
+// not recorded, and as duplicated an order beyond one per learner. It logs when the first order
+// was placed after each restart.
+func (s *stack) tallyRestart(run restartRun) (lost, duplicated int) {
 	s.t.Helper()
+	ps := run.purchases
 	var paid []*purchase
 	for _, p := range ps {
 		if p.reply != nil {
@@ -309,6 +317,14 @@ func (s *stack) tallyRestart(ps []*purchase) (lost, duplicated int) {
 	require.Eventually(s.t, func() bool {
 		return s.count("SELECT count(*) FROM checkouts WHERE order_number LIKE $1 AND NOT workflow_started", s.partner+"-%") == 0
 	}, 30*time.Second, 200*time.Millisecond, "a frozen basket is left without its checkout workflow")
+	for i, at := range run.restarts {
+		var first *time.Time
+		require.NoError(s.t, s.pool.QueryRow(context.Background(), "SELECT min(date_placed) FROM orders WHERE number LIKE $1 AND date_placed >= $2",
+			s.partner+"-%", at).Scan(&first))
+		if first != nil {
+			s.t.Logf("restart %d: the first order after it was placed %s later", i+1, first.Sub(at).Round(time.Millisecond))
+		}
+	}
 	for _, p := range ps {
 		if s.count(`SELECT count(*) FROM payment_processor_responses WHERE processor_name = 'cybersource' AND authentic
 			AND transaction_id = $1 AND order_number = $2`, p.reply["transaction_id"], p.number) == 0 {
