@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -446,10 +447,11 @@ type ownPostgres struct {
 }
 
 // startOwnPostgres creates, starts and migrates a cluster on a free port. PG_BIN names the
-// directory of initdb and pg_ctl (default /usr/lib/postgresql/15/bin).
+// directory of initdb and pg_ctl (default: Debian's, /usr/lib/postgresql/<version>/bin, 15 if
+// installed, else the newest).
 func startOwnPostgres(t *testing.T) *ownPostgres {
 	t.Helper()
-	p := &ownPostgres{t: t, bin: envOr("PG_BIN", "/usr/lib/postgresql/15/bin")}
+	p := &ownPostgres{t: t, bin: envOr("PG_BIN", debianPostgresBin())}
 	_, err := os.Stat(filepath.Join(p.bin, "initdb"))
 	require.NoError(t, err, "PostgreSQL's initdb (set PG_BIN)")
 	p.dir, err = os.MkdirTemp("", "e2e-postgres-")
@@ -481,6 +483,27 @@ func startOwnPostgres(t *testing.T) *ownPostgres {
 	_, err = db.Migrate(ctx, pool)
 	require.NoError(t, err)
 	return p
+}
+
+// debianPostgresBin is /usr/lib/postgresql/15/bin if it holds initdb, else the newest such
+// directory installed (the CI machine's cluster is whichever version apt installed).
+func debianPostgresBin() string {
+	const want = "/usr/lib/postgresql/15/bin"
+	if _, err := os.Stat(filepath.Join(want, "initdb")); err == nil {
+		return want
+	}
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	slices.SortFunc(found, func(a, b string) int { return pgVersion(a) - pgVersion(b) })
+	if len(found) == 0 {
+		return want
+	}
+	return filepath.Dir(found[len(found)-1])
+}
+
+// pgVersion is the major version in /usr/lib/postgresql/<version>/bin/initdb.
+func pgVersion(initdb string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(initdb))))
+	return n
 }
 
 func (p *ownPostgres) data() string { return filepath.Join(p.dir, "data") }
