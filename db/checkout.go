@@ -420,11 +420,8 @@ func (s *Store) Order(ctx context.Context, number string) (commerce.Order, error
 		return commerce.Order{}, interpretError(fmt.Errorf("get order %s: %w", number, err))
 	}
 	o := orderFromRow(row.Order, row.Username, row.Email)
-	return o, s.attachOrderDetails(ctx, &o, orderParts{row.HasNotes, row.HasDiscounts, row.HasEnrollmentCodes})
+	return o, s.attachOrderDetails(ctx, &o, row.OrderPart)
 }
-
-// orderParts says which optional parts an order has, so that only those are read.
-type orderParts struct{ notes, discounts, enrollmentCodes bool }
 
 // ReceiptSent reports whether the order's receipt was emailed (MarkReceiptSent), or ErrNotFound.
 func (s *Store) ReceiptSent(ctx context.Context, number string) (bool, error) {
@@ -456,16 +453,16 @@ func (s *Store) OrdersOfUser(ctx context.Context, userID int64, page commerce.Pa
 	out := make([]commerce.Order, len(rows))
 	for i, r := range rows {
 		out[i] = orderFromRow(r.Order, r.Username, r.Email)
-		if err := s.attachOrderDetails(ctx, &out[i], orderParts{r.HasNotes, r.HasDiscounts, r.HasEnrollmentCodes}); err != nil {
+		if err := s.attachOrderDetails(ctx, &out[i], r.OrderPart); err != nil {
 			return nil, 0, err
 		}
 	}
 	return out, total, nil
 }
 
-// attachOrderDetails reads an order's lines and payment source, and the parts it has of its notes,
-// discounts and enrollment codes.
-func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order, has orderParts) error {
+// attachOrderDetails reads an order's lines and payment source, and the parts it has (the
+// order_parts view) of its notes, discounts and enrollment codes.
+func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order, has dbgen.OrderPart) error {
 	lines, err := s.q.ListOrderLines(ctx, s.pool, o.ID)
 	if err != nil {
 		return interpretError(fmt.Errorf("list lines of order %s: %w", o.Number, err))
@@ -474,13 +471,13 @@ func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order, has o
 	for i, l := range lines {
 		o.Lines[i] = orderLineFromRow(l)
 	}
-	if has.enrollmentCodes {
+	if has.HasEnrollmentCodes {
 		if err := s.attachEnrollmentCodes(ctx, o); err != nil {
 			return err
 		}
 	}
 	var notes []dbgen.ListOrderNotesRow
-	if has.notes {
+	if has.HasNotes {
 		if notes, err = s.q.ListOrderNotes(ctx, s.pool, o.ID); err != nil {
 			return interpretError(fmt.Errorf("list notes of order %s: %w", o.Number, err))
 		}
@@ -489,7 +486,7 @@ func (s *Store) attachOrderDetails(ctx context.Context, o *commerce.Order, has o
 		o.Notes = append(o.Notes, commerce.OrderNote{Type: n.NoteType, Message: n.Message, CreatedAt: n.CreatedAt})
 	}
 	var discounts []dbgen.OrderDiscount
-	if has.discounts {
+	if has.HasDiscounts {
 		if discounts, err = s.q.ListOrderDiscounts(ctx, s.pool, o.ID); err != nil {
 			return interpretError(fmt.Errorf("list discounts of order %s: %w", o.Number, err))
 		}

@@ -1,12 +1,7 @@
 -- name: GetOrderByNumber :one
--- The order and whether it has notes, discounts and enrollment codes: most orders have none, and
--- their reads are then skipped.
-SELECT sqlc.embed(o), u.username, u.email,
-    EXISTS (SELECT 1 FROM order_notes n WHERE n.order_id = o.id) AS has_notes,
-    EXISTS (SELECT 1 FROM order_discounts d WHERE d.order_id = o.id) AS has_discounts,
-    EXISTS (SELECT 1 FROM order_line_vouchers olv JOIN order_lines ol ON ol.id = olv.order_line_id
-            WHERE ol.order_id = o.id) AS has_enrollment_codes
-FROM orders o JOIN users u ON u.id = o.user_id
+-- The order and which optional parts it has (order_parts): reads of the others are skipped.
+SELECT sqlc.embed(o), u.username, u.email, sqlc.embed(p)
+FROM orders o JOIN users u ON u.id = o.user_id JOIN order_parts p ON p.order_id = o.id
 WHERE o.number = @number;
 
 -- name: LockOrderByNumber :one
@@ -31,12 +26,8 @@ VALUES (@order_id, @product_id, @stock_record_id, @partner_sku, @title, @quantit
 SELECT * FROM order_lines WHERE order_id = @order_id ORDER BY id;
 
 -- name: ListOrdersOfUser :many
-SELECT sqlc.embed(o), u.username, u.email,
-    EXISTS (SELECT 1 FROM order_notes n WHERE n.order_id = o.id) AS has_notes,
-    EXISTS (SELECT 1 FROM order_discounts d WHERE d.order_id = o.id) AS has_discounts,
-    EXISTS (SELECT 1 FROM order_line_vouchers olv JOIN order_lines ol ON ol.id = olv.order_line_id
-            WHERE ol.order_id = o.id) AS has_enrollment_codes
-FROM orders o JOIN users u ON u.id = o.user_id
+SELECT sqlc.embed(o), u.username, u.email, sqlc.embed(p)
+FROM orders o JOIN users u ON u.id = o.user_id JOIN order_parts p ON p.order_id = o.id
 WHERE o.user_id = @user_id
 ORDER BY o.date_placed DESC, o.id DESC
 LIMIT @page_limit OFFSET @page_offset;

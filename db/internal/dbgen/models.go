@@ -129,6 +129,13 @@ type OrderLine struct {
 	Discount                        decimal.Decimal
 }
 
+type OrderPart struct {
+	OrderID            int64
+	HasNotes           bool
+	HasDiscounts       bool
+	HasEnrollmentCodes bool
+}
+
 type PaymentSource struct {
 	ID              int64
 	OrderID         int64

@@ -199,26 +199,19 @@ func (q *Queries) CreatePaymentSource(ctx context.Context, db DBTX, arg CreatePa
 }
 
 const getOrderByNumber = `-- name: GetOrderByNumber :one
-SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at, o.receipt_sent_at, u.username, u.email,
-    EXISTS (SELECT 1 FROM order_notes n WHERE n.order_id = o.id) AS has_notes,
-    EXISTS (SELECT 1 FROM order_discounts d WHERE d.order_id = o.id) AS has_discounts,
-    EXISTS (SELECT 1 FROM order_line_vouchers olv JOIN order_lines ol ON ol.id = olv.order_line_id
-            WHERE ol.order_id = o.id) AS has_enrollment_codes
-FROM orders o JOIN users u ON u.id = o.user_id
+SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at, o.receipt_sent_at, u.username, u.email, p.order_id, p.has_notes, p.has_discounts, p.has_enrollment_codes
+FROM orders o JOIN users u ON u.id = o.user_id JOIN order_parts p ON p.order_id = o.id
 WHERE o.number = $1
 `
 
 type GetOrderByNumberRow struct {
-	Order              Order
-	Username           string
-	Email              string
-	HasNotes           bool
-	HasDiscounts       bool
-	HasEnrollmentCodes bool
+	Order     Order
+	Username  string
+	Email     string
+	OrderPart OrderPart
 }
 
-// The order and whether it has notes, discounts and enrollment codes: most orders have none, and
-// their reads are then skipped.
+// The order and which optional parts it has (order_parts): reads of the others are skipped.
 func (q *Queries) GetOrderByNumber(ctx context.Context, db DBTX, number string) (GetOrderByNumberRow, error) {
 	row := db.QueryRow(ctx, getOrderByNumber, number)
 	var i GetOrderByNumberRow
@@ -238,9 +231,10 @@ func (q *Queries) GetOrderByNumber(ctx context.Context, db DBTX, number string) 
 		&i.Order.ReceiptSentAt,
 		&i.Username,
 		&i.Email,
-		&i.HasNotes,
-		&i.HasDiscounts,
-		&i.HasEnrollmentCodes,
+		&i.OrderPart.OrderID,
+		&i.OrderPart.HasNotes,
+		&i.OrderPart.HasDiscounts,
+		&i.OrderPart.HasEnrollmentCodes,
 	)
 	return i, err
 }
@@ -342,12 +336,8 @@ func (q *Queries) ListOrderNotes(ctx context.Context, db DBTX, orderID int64) ([
 }
 
 const listOrdersOfUser = `-- name: ListOrdersOfUser :many
-SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at, o.receipt_sent_at, u.username, u.email,
-    EXISTS (SELECT 1 FROM order_notes n WHERE n.order_id = o.id) AS has_notes,
-    EXISTS (SELECT 1 FROM order_discounts d WHERE d.order_id = o.id) AS has_discounts,
-    EXISTS (SELECT 1 FROM order_line_vouchers olv JOIN order_lines ol ON ol.id = olv.order_line_id
-            WHERE ol.order_id = o.id) AS has_enrollment_codes
-FROM orders o JOIN users u ON u.id = o.user_id
+SELECT o.id, o.number, o.basket_id, o.user_id, o.currency, o.total_incl_tax, o.total_excl_tax, o.total_before_discounts_incl_tax, o.status, o.payment_processor, o.date_placed, o.updated_at, o.receipt_sent_at, u.username, u.email, p.order_id, p.has_notes, p.has_discounts, p.has_enrollment_codes
+FROM orders o JOIN users u ON u.id = o.user_id JOIN order_parts p ON p.order_id = o.id
 WHERE o.user_id = $1
 ORDER BY o.date_placed DESC, o.id DESC
 LIMIT $3 OFFSET $2
@@ -360,12 +350,10 @@ type ListOrdersOfUserParams struct {
 }
 
 type ListOrdersOfUserRow struct {
-	Order              Order
-	Username           string
-	Email              string
-	HasNotes           bool
-	HasDiscounts       bool
-	HasEnrollmentCodes bool
+	Order     Order
+	Username  string
+	Email     string
+	OrderPart OrderPart
 }
 
 func (q *Queries) ListOrdersOfUser(ctx context.Context, db DBTX, arg ListOrdersOfUserParams) ([]ListOrdersOfUserRow, error) {
@@ -393,9 +381,10 @@ func (q *Queries) ListOrdersOfUser(ctx context.Context, db DBTX, arg ListOrdersO
 			&i.Order.ReceiptSentAt,
 			&i.Username,
 			&i.Email,
-			&i.HasNotes,
-			&i.HasDiscounts,
-			&i.HasEnrollmentCodes,
+			&i.OrderPart.OrderID,
+			&i.OrderPart.HasNotes,
+			&i.OrderPart.HasDiscounts,
+			&i.OrderPart.HasEnrollmentCodes,
 		); err != nil {
 			return nil, err
 		}
