@@ -74,7 +74,7 @@ FAULT_RUNS ?= 200
 FAULT_LMS_DOWN ?= 2m
 
 .PHONY: faults
-faults: tools ## the fault suite: purchases while the worker is killed, the LMS is down, callbacks repeat or are forged (FAULT_RUNS=200, FAULT_LMS_DOWN=2m); one line per scenario
+faults: tools ## the fault suite: purchases while Temporal or PostgreSQL restart, the worker is killed, the LMS is down, callbacks repeat or are forged (FAULT_RUNS=200, FAULT_LMS_DOWN=2m); one line per scenario
 	TEMPORAL_ADDRESS=$(TEST_TEMPORAL_ADDRESS) scripts/temporal.sh ensure --headless
 	@report=$$(mktemp); \
 	TEMPORAL_ADDRESS=$(TEST_TEMPORAL_ADDRESS) FAULT_RUNS=$(FAULT_RUNS) FAULT_LMS_DOWN=$(FAULT_LMS_DOWN) FAULT_REPORT=$$report \

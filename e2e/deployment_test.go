@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,4 +72,62 @@ func TestSecondDeploymentOnANamespaceRefusesToStart(t *testing.T) {
 	}
 	require.Nil(t, owner.ProcessState, "the first deployment's worker still runs")
 	require.False(t, strings.Contains(ownerLogs.String(), "refusing"), ownerLogs.String())
+}
+
+// A worker started while Temporal is down waits for it, then claims the namespace and polls (it
+// used to exit, "refusing to run", on the connection error; found by the Temporal restart fault).
+func TestWorkerStartedWhileTemporalIsDownWaitsForIt(t *testing.T) {
+	t.Parallel()
+	ns := "e2e-late-" + randomHex(4)
+	server := startDevTemporal(t, ns)
+	server.kill()
+	id, err := dbtest.Store(t).DeploymentID(context.Background())
+	require.NoError(t, err)
+
+	worker := exec.Command(binary, "worker")
+	worker.Env = append(os.Environ(), "DATABASE_URL="+dbtest.URL(t), "TEMPORAL_ADDRESS="+server.address, "TEMPORAL_NAMESPACE="+ns,
+		"PARTNER_SHORT_CODE=EDX", "LOG_LEVEL=info")
+	var logs syncBuffer
+	worker.Stdout, worker.Stderr = &logs, &logs
+	require.NoError(t, worker.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- worker.Wait() }()
+	t.Cleanup(func() { _ = worker.Process.Kill(); <-exited })
+
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "the worker waits") }, 30*time.Second, 100*time.Millisecond,
+		"the worker says it waits: %s", &logs)
+	select {
+	case err := <-exited:
+		t.Fatalf("the worker exited while Temporal was down (%v):\n%s", err, &logs)
+	case <-time.After(2 * time.Second):
+	}
+
+	server.start()
+	tc, err := client.Dial(client.Options{HostPort: server.address, Namespace: ns, Logger: quietLogger{}})
+	require.NoError(t, err)
+	defer tc.Close()
+	require.Eventually(t, func() bool {
+		resp, err := tc.WorkflowService().DescribeNamespace(context.Background(), &workflowservice.DescribeNamespaceRequest{Namespace: ns})
+		return err == nil && resp.GetNamespaceInfo().GetData()[workflows.NamespaceOwnerKey] == id
+	}, 60*time.Second, 200*time.Millisecond, "the worker claims the namespace once Temporal is back: %s", &logs)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "worker polling") }, 30*time.Second, 100*time.Millisecond,
+		"the worker polls: %s", &logs)
+}
+
+// syncBuffer collects a process's output while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

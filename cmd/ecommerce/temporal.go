@@ -18,8 +18,9 @@ import (
 	"go.temporal.io/sdk/worker"
 )
 
-// temporalClient returns a client of TEMPORAL_ADDRESS. A lazy client lets the API start while
-// Temporal is down (checkouts answer 503 until it is back); the worker dials eagerly.
+// temporalClient returns a client of TEMPORAL_ADDRESS. A lazy client lets the API and the worker
+// start while Temporal is down (checkouts answer 503, and the worker waits, until it is back);
+// dev dials eagerly, to say at once when make run's server is missing.
 func temporalClient(cfg config, logger *slog.Logger, lazy bool) (client.Client, error) {
 	opts := client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
@@ -68,9 +69,15 @@ func checkouts(cfg config, c client.Client, deployment string, guard *workflows.
 }
 
 // claimNamespace makes sure TEMPORAL_NAMESPACE belongs to this database's deployment before a
-// worker starts; it fails with what to change when another deployment owns it.
+// worker starts; it fails with what to change when another deployment owns it. While Temporal
+// cannot be reached it waits and tries again (a worker started during an outage, or before the
+// server, is not a refusal).
 func claimNamespace(ctx context.Context, cfg config, c client.Client, deployment string, logger *slog.Logger) error {
-	if err := workflows.ClaimNamespace(ctx, c.WorkflowService(), cfg.TemporalNamespace, deployment, time.Second); err != nil {
+	var guard workflows.NamespaceGuard
+	err := guard.Verify(ctx, c.WorkflowService(), cfg.TemporalNamespace, deployment, 2*time.Second, func(err error) {
+		logger.Warn("temporal namespace not verified yet; the worker waits", "namespace", cfg.TemporalNamespace, "err", err)
+	})
+	if err != nil {
 		return fmt.Errorf("refusing to run: %w", err)
 	}
 	logger.Info("temporal namespace verified", "namespace", cfg.TemporalNamespace, "deployment", deployment)

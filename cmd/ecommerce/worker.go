@@ -17,7 +17,8 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	c, err := temporalClient(cfg, logger, false)
+	// Lazy: a worker started while Temporal is down waits for it (claimNamespace retries).
+	c, err := temporalClient(cfg, logger, true)
 	if err != nil {
 		return err
 	}
