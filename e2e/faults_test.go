@@ -97,17 +97,22 @@ func (s *stack) each(ps []*purchase, width int, f func(*purchase)) {
 // reply. The simulator notifies the service itself, unless told SetSkipNotify(true).
 func (s *stack) payAll(ps []*purchase) {
 	s.t.Helper()
-	s.each(ps, 10, func(p *purchase) {
-		res, err := s.cs.Pay(context.Background(), p.basket.PaymentData.PaymentFormData, cybersim.ActionPay)
-		if err == nil && res.Reply["decision"] != "ACCEPT" {
-			err = fmt.Errorf("decision %q", res.Reply["decision"])
-		}
-		if err != nil {
-			s.t.Errorf("pay %s: %v", p.number, err)
-			return
-		}
-		p.reply = res.Reply
-	})
+	s.each(ps, 10, func(p *purchase) { s.payAccepted(p, p.basket.PaymentData.PaymentFormData) })
+}
+
+// payAccepted pays p's signed form at the CyberSource simulator and keeps its ACCEPT reply in
+// p.reply; anything else fails the test and reports false.
+func (s *stack) payAccepted(p *purchase, form map[string]string) bool {
+	res, err := s.cs.Pay(context.Background(), form, cybersim.ActionPay)
+	if err == nil && res.Reply["decision"] != "ACCEPT" {
+		err = fmt.Errorf("decision %q", res.Reply["decision"])
+	}
+	if err != nil {
+		s.t.Errorf("pay %s: %v", p.number, err)
+		return false
+	}
+	p.reply = res.Reply
+	return true
 }
 
 // paidButNotNotified checks out FAULT_RUNS learners on a new stack and has the processor accept
