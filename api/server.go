@@ -27,6 +27,7 @@ type Store interface {
 	OfferStore
 	RefundStore
 	OpsStore
+	IdempotencyStore
 }
 
 // Checkouts starts and signals checkout workflows; *workflows.Checkouts implements it. Errors
@@ -177,7 +178,7 @@ func NewHandler(cfg Config) http.Handler {
 	r.GET("/ready/", s.ready(cfg.TemporalHealth))
 	r.GET("/metrics", metricsPage(cfg.Metrics))
 	v2 := r.Group("/api/v2")
-	v2.POST("/publication/", requireStaff, s.createPublication)
+	v2.POST("/publication/", requireStaff, s.idempotent, s.createPublication)
 	v2.PUT("/publication/*course_id", requireStaff, s.updatePublication)
 	v2.GET("/courses/*course_path", s.getCourses)
 	v2.GET("/products/", s.listProducts)
@@ -185,30 +186,30 @@ func NewHandler(cfg Config) http.Handler {
 	v2.GET("/stockrecords/:sku/", s.getStockRecord)
 	v2.PUT("/stockrecords/:sku/", requireStaff, s.updateStockRecord)
 	v2.PATCH("/stockrecords/:sku/", requireStaff, s.updateStockRecord)
-	v2.POST("/baskets/", requireUser, s.createBasket)
+	v2.POST("/baskets/", requireUser, s.idempotent, s.createBasket)
 	v2.GET("/baskets/calculate/", requireUser, s.calculate)
 	v2.GET("/baskets/:id/", requireUser, s.getBasket)
-	v2.POST("/baskets/:id/vouchers/", requireUser, s.addVoucher)
+	v2.POST("/baskets/:id/vouchers/", requireUser, s.idempotent, s.addVoucher)
 	v2.DELETE("/baskets/:id/vouchers/:code", requireUser, s.removeVoucher)
 	v2.GET("/vouchers/", requireStaff, s.listVouchers)
 	v2.GET("/vouchers/offers/", s.voucherOffers)
-	v2.POST("/coupons/", requireStaff, s.createCoupon)
+	v2.POST("/coupons/", requireStaff, s.idempotent, s.createCoupon)
 	v2.GET("/coupons/", requireStaff, s.listCoupons)
 	v2.GET("/coupons/:id/", requireStaff, s.getCoupon)
 	v2.PUT("/coupons/:id/", requireStaff, s.updateCoupon)
 	v2.PATCH("/coupons/:id/", requireStaff, s.updateCoupon)
 	v2.DELETE("/coupons/:id/", requireStaff, s.deleteCoupon)
 	v2.GET("/coupons/:id/codes/", requireStaff, s.couponCodes)
-	v2.POST("/offers/", requireStaff, s.createOffer)
+	v2.POST("/offers/", requireStaff, s.idempotent, s.createOffer)
 	v2.GET("/offers/", requireStaff, s.listOffers)
 	v2.GET("/offers/:id/", requireStaff, s.getOffer)
 	v2.PUT("/offers/:id/", requireStaff, s.updateOffer)
-	v2.POST("/checkout/", requireUser, s.postCheckout)
+	v2.POST("/checkout/", requireUser, s.idempotent, s.postCheckout)
 	v2.GET("/orders/", requireUser, s.listOrders)
 	v2.GET("/orders/:number/", requireUser, s.getOrder)
 	v2.PUT("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
 	v2.PATCH("/orders/:number/fulfill/", requireStaff, s.fulfillOrder)
-	v2.POST("/refunds/", requireUser, s.createRefunds)
+	v2.POST("/refunds/", requireUser, s.idempotent, s.createRefunds)
 	v2.GET("/refunds/:id/", requireUser, s.getRefund)
 	v2.PUT("/refunds/:id/process/", requireStaff, s.processRefund)
 	v2.PATCH("/refunds/:id/process/", requireStaff, s.processRefund)
