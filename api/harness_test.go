@@ -138,6 +138,12 @@ func (h *harness) token(username string, admin bool) string {
 // do sends a request; body is sent as is when it is a string, else as JSON.
 func (h *harness) do(method, path, token string, body any) *httptest.ResponseRecorder {
 	h.t.Helper()
+	return h.doWith(method, path, token, body, nil)
+}
+
+// doWith is do with more request headers.
+func (h *harness) doWith(method, path, token string, body any, headers map[string]string) *httptest.ResponseRecorder {
+	h.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -156,6 +162,9 @@ func (h *harness) do(method, path, token string, body any) *httptest.ResponseRec
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "JWT "+token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)

@@ -1,8 +1,6 @@
 package api_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -14,15 +12,7 @@ import (
 // doWithKey sends a JSON POST with an Idempotency-Key.
 func (h *harness) doWithKey(path, token, key string, body any) *httptest.ResponseRecorder {
 	h.t.Helper()
-	raw, err := json.Marshal(body)
-	require.NoError(h.t, err)
-	req := httptest.NewRequest("POST", path, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "JWT "+token)
-	req.Header.Set("Idempotency-Key", key)
-	rec := httptest.NewRecorder()
-	h.handler.ServeHTTP(rec, req)
-	return rec
+	return h.doWith("POST", path, token, body, map[string]string{"Idempotency-Key": key})
 }
 
 // DESIGN.md §5: every POST that creates or pays accepts an Idempotency-Key; a retried request
