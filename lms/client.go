@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/coursecommerce/commerce/internal/text"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/coursecommerce/commerce/internal/httpcall"
+	"github.com/coursecommerce/commerce/internal/text"
 )
 
 // DefaultTimeout bounds one call to the enrollment API, as edX's
@@ -200,8 +201,7 @@ func transportError(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("request canceled: %w", err)
 	}
-	var netErr net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
+	if httpcall.IsTimeout(err) {
 		return &Error{Kind: KindTimeout, Err: err}
 	}
 	return &Error{Kind: KindNetwork, Err: err}

@@ -6,14 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/coursecommerce/commerce/internal/text"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/coursecommerce/commerce/internal/httpcall"
+	"github.com/coursecommerce/commerce/internal/text"
 )
 
 // DefaultRESTTimeout bounds one REST request when RESTConfig.Timeout is zero.
@@ -277,21 +278,14 @@ func (c *RESTClient) endpoint(path string) (string, []byte, error) {
 
 // withTimeout bounds ctx by the configured timeout.
 func (c *RESTClient) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	switch {
-	case c.cfg.Timeout < 0:
-		return ctx, func() {}
-	case c.cfg.Timeout == 0:
-		return context.WithTimeout(ctx, DefaultRESTTimeout)
-	}
-	return context.WithTimeout(ctx, c.cfg.Timeout)
+	return httpcall.WithTimeout(ctx, c.cfg.Timeout, DefaultRESTTimeout)
 }
 
 // noAnswer classifies a failure to get an answer. A canceled caller context stays in the chain
 // (so that IsRESTRetryable says no).
 func noAnswer(ctx context.Context, op string, err error) error {
 	kind := "network error"
-	var netErr net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
+	if httpcall.IsTimeout(err) {
 		kind = "timeout"
 	}
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/coursecommerce/commerce/internal/text"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +15,9 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/coursecommerce/commerce/internal/httpcall"
+	"github.com/coursecommerce/commerce/internal/text"
 )
 
 // DefaultTimeout bounds one HTTP request to PayPal (the token request included) when
@@ -250,13 +251,7 @@ func (c *Client) endpoint(path string) (string, error) {
 
 // withTimeout bounds ctx by the configured timeout.
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	switch {
-	case c.cfg.Timeout < 0:
-		return ctx, func() {}
-	case c.cfg.Timeout == 0:
-		return context.WithTimeout(ctx, DefaultTimeout)
-	}
-	return context.WithTimeout(ctx, c.cfg.Timeout)
+	return httpcall.WithTimeout(ctx, c.cfg.Timeout, DefaultTimeout)
 }
 
 // transportError classifies a failure to get an answer. A canceled caller context is kept in
@@ -265,9 +260,7 @@ func transportError(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (%w)", err, ctx.Err())
 	}
-	var netErr net.Error
-	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
-	return &TransportError{Op: op, Timeout: timeout, Err: err}
+	return &TransportError{Op: op, Timeout: httpcall.IsTimeout(err), Err: err}
 }
 
 // tokenError classifies a failure to get an access token.
