@@ -1,8 +1,6 @@
 package cybersource
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -89,9 +87,6 @@ type knobsPatch struct {
 	DuplicateRefundError *bool `json:"duplicate_refund_error"`
 }
 
-// errNegativeKnob rejects negative counters and delays.
-var errNegativeKnob = errors.New("knob values must not be negative")
-
 // Knobs returns the current knobs.
 func (s *Simulator) Knobs() Knobs {
 	s.mu.Lock()
@@ -173,22 +168,15 @@ func (k Knobs) toJSON() knobsJSON {
 
 // apply returns k updated with the fields present in p.
 func (p knobsPatch) apply(k Knobs) (Knobs, error) {
-	for _, c := range []struct {
-		src *int
-		dst *int
-	}{
-		{p.DeclineNext, &k.DeclineNext}, {p.PartialAuthNext, &k.PartialAuthNext},
-		{p.ReviewNext, &k.ReviewNext}, {p.ErrorNext, &k.ErrorNext}, {p.TamperNext, &k.TamperNext},
-		{p.FailRefundNext, &k.FailRefundNext}, {p.RefuseRefundNext, &k.RefuseRefundNext},
-		{p.LoseRefundAnswerNext, &k.LoseRefundAnswerNext},
-	} {
-		if c.src == nil {
-			continue
-		}
-		if *c.src < 0 {
-			return k, errNegativeKnob
-		}
-		*c.dst = *c.src
+	err := simhttp.SetCounters(
+		simhttp.Counter{From: p.DeclineNext, To: &k.DeclineNext}, simhttp.Counter{From: p.PartialAuthNext, To: &k.PartialAuthNext},
+		simhttp.Counter{From: p.ReviewNext, To: &k.ReviewNext}, simhttp.Counter{From: p.ErrorNext, To: &k.ErrorNext},
+		simhttp.Counter{From: p.TamperNext, To: &k.TamperNext}, simhttp.Counter{From: p.FailRefundNext, To: &k.FailRefundNext},
+		simhttp.Counter{From: p.RefuseRefundNext, To: &k.RefuseRefundNext},
+		simhttp.Counter{From: p.LoseRefundAnswerNext, To: &k.LoseRefundAnswerNext},
+	)
+	if err != nil {
+		return k, err
 	}
 	if p.DuplicateNotify != nil {
 		k.DuplicateNotify = *p.DuplicateNotify
@@ -199,17 +187,7 @@ func (p knobsPatch) apply(k Knobs) (Knobs, error) {
 	if p.DuplicateRefundError != nil {
 		k.DuplicateRefundError = *p.DuplicateRefundError
 	}
-	if p.NotifyDelay != nil {
-		d, err := time.ParseDuration(*p.NotifyDelay)
-		if err != nil {
-			return k, fmt.Errorf("notify_delay: %w", err)
-		}
-		if d < 0 {
-			return k, errNegativeKnob
-		}
-		k.NotifyDelay = d
-	}
-	return k, nil
+	return k, simhttp.SetDuration(&k.NotifyDelay, p.NotifyDelay, "notify_delay")
 }
 
 // knobsJSON returns the current knobs in their wire form, for GET

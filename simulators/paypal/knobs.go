@@ -1,8 +1,6 @@
 package paypal
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -77,9 +75,6 @@ type knobsPatch struct {
 	LoseRefundAnswerNext *int `json:"lose_refund_answer_next"`
 }
 
-// errNegativeKnob rejects negative counters and latencies.
-var errNegativeKnob = errors.New("knob values must not be negative")
-
 // Knobs returns the current knobs.
 func (s *Simulator) Knobs() Knobs {
 	s.mu.Lock()
@@ -149,34 +144,17 @@ func (k Knobs) toJSON() knobsJSON {
 
 // apply returns k updated with the fields present in p.
 func (p knobsPatch) apply(k Knobs) (Knobs, error) {
-	for _, c := range []struct {
-		src *int
-		dst *int
-	}{
-		{p.DeclineNext, &k.DeclineNext}, {p.DeclinedCaptureNext, &k.DeclinedCaptureNext},
-		{p.PendingCaptureNext, &k.PendingCaptureNext}, {p.DoubleCaptureNext, &k.DoubleCaptureNext},
-		{p.LoseAnswerNext, &k.LoseAnswerNext}, {p.DropAnswerNext, &k.DropAnswerNext}, {p.FailNext, &k.FailNext},
-		{p.RefuseRefundNext, &k.RefuseRefundNext}, {p.LoseRefundAnswerNext, &k.LoseRefundAnswerNext},
-	} {
-		if c.src == nil {
-			continue
-		}
-		if *c.src < 0 {
-			return k, errNegativeKnob
-		}
-		*c.dst = *c.src
+	err := simhttp.SetCounters(
+		simhttp.Counter{From: p.DeclineNext, To: &k.DeclineNext}, simhttp.Counter{From: p.DeclinedCaptureNext, To: &k.DeclinedCaptureNext},
+		simhttp.Counter{From: p.PendingCaptureNext, To: &k.PendingCaptureNext}, simhttp.Counter{From: p.DoubleCaptureNext, To: &k.DoubleCaptureNext},
+		simhttp.Counter{From: p.LoseAnswerNext, To: &k.LoseAnswerNext}, simhttp.Counter{From: p.DropAnswerNext, To: &k.DropAnswerNext},
+		simhttp.Counter{From: p.FailNext, To: &k.FailNext}, simhttp.Counter{From: p.RefuseRefundNext, To: &k.RefuseRefundNext},
+		simhttp.Counter{From: p.LoseRefundAnswerNext, To: &k.LoseRefundAnswerNext},
+	)
+	if err != nil {
+		return k, err
 	}
-	if p.Latency != nil {
-		d, err := time.ParseDuration(*p.Latency)
-		if err != nil {
-			return k, fmt.Errorf("latency: %w", err)
-		}
-		if d < 0 {
-			return k, errNegativeKnob
-		}
-		k.Latency = d
-	}
-	return k, nil
+	return k, simhttp.SetDuration(&k.Latency, p.Latency, "latency")
 }
 
 // knobsJSON returns the current knobs in their wire form, for GET /__sim/knobs.

@@ -5,9 +5,12 @@ package simhttp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // MaxBodyBytes bounds the body of a POST /__sim/knobs.
@@ -71,4 +74,45 @@ func Update[K any](mu *sync.Mutex, knobs *K, change func(K) (K, error)) (K, erro
 	}
 	*knobs = k
 	return k, nil
+}
+
+// ErrNegativeKnob refuses a negative counter or duration in a knobs update.
+var ErrNegativeKnob = errors.New("knob values must not be negative")
+
+// Counter is one counter of a knobs update: the value posted (nil: left as it is) and the knob
+// it sets.
+type Counter struct {
+	From *int
+	To   *int
+}
+
+// SetCounters copies each posted counter into its knob; a negative one is ErrNegativeKnob.
+func SetCounters(counters ...Counter) error {
+	for _, c := range counters {
+		if c.From == nil {
+			continue
+		}
+		if *c.From < 0 {
+			return ErrNegativeKnob
+		}
+		*c.To = *c.From
+	}
+	return nil
+}
+
+// SetDuration parses a posted duration (nil: left as it is) into *to; name prefixes a parse
+// error, and a negative duration is ErrNegativeKnob.
+func SetDuration(to *time.Duration, from *string, name string) error {
+	if from == nil {
+		return nil
+	}
+	d, err := time.ParseDuration(*from)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if d < 0 {
+		return ErrNegativeKnob
+	}
+	*to = d
+	return nil
 }
