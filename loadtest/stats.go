@@ -165,19 +165,26 @@ func (p Phase) cpu(name string) (ProcessCPU, bool) {
 	return ProcessCPU{}, false
 }
 
+// Ratio is a measure of the purchases divided by the same measure of the bare workflows: a
+// dimensionless number (of rates, durations or CPU time; no amount of money is ever one).
+type Ratio float64
+
 // Ratios compare the purchases with the bare workflows: each is checkout ÷ bare, so a
 // throughput ratio of 0.5 means a purchase costs Temporal-and-all twice what the bare
 // workflow does.
 type Ratios struct {
 	// Throughput is purchases/s ÷ bare workflows/s.
-	Throughput float64 `json:"throughput"`
-	// LatencyP50 and LatencyP99 compare the end-to-end latencies, step "total" (a purchase's
-	// milliseconds ÷ a bare workflow's): ratios of durations, never money.
-	LatencyP50 float64 `json:"total_p50"`
-	LatencyP99 float64 `json:"total_p99"`
+	Throughput Ratio `json:"throughput"`
+	// LatencyP50 and LatencyP99 compare the end-to-end latencies of step "total" (a purchase's
+	// milliseconds ÷ a bare workflow's).
+	LatencyP50 Ratio `json:"total_p50"`
+	LatencyP99 Ratio `json:"total_p99"`
 	// TemporalCPU compares the Temporal server's CPU per operation.
-	TemporalCPU float64 `json:"temporal_cpu_per_op,omitempty"`
+	TemporalCPU Ratio `json:"temporal_cpu_per_op,omitempty"`
 }
+
+// ratio is a ÷ b rounded to places decimals.
+func ratio(a, b float64, places int) Ratio { return Ratio(round(a/b, places)) }
 
 // Summary is the outcome of `ecommerce load`, printed as text or (--json) as this JSON.
 type Summary struct {
@@ -202,15 +209,15 @@ func (s *Summary) compare() {
 	if s.Bare == nil || s.Bare.Throughput == 0 {
 		return
 	}
-	r := &Ratios{Throughput: round(s.Checkout.Throughput/s.Bare.Throughput, 3)}
+	r := &Ratios{Throughput: ratio(s.Checkout.Throughput, s.Bare.Throughput, 3)}
 	if c, ok := s.Checkout.step(StepTotal); ok {
 		if b, ok := s.Bare.step(StepTotal); ok && b.P50 > 0 && b.P99 > 0 {
-			r.LatencyP50, r.LatencyP99 = round(c.P50/b.P50, 2), round(c.P99/b.P99, 2)
+			r.LatencyP50, r.LatencyP99 = ratio(c.P50, b.P50, 2), ratio(c.P99, b.P99, 2)
 		}
 	}
 	if c, ok := s.Checkout.cpu(GroupTemporal); ok {
 		if b, ok := s.Bare.cpu(GroupTemporal); ok && b.PerOpMillis > 0 {
-			r.TemporalCPU = round(c.PerOpMillis/b.PerOpMillis, 2)
+			r.TemporalCPU = ratio(c.PerOpMillis, b.PerOpMillis, 2)
 		}
 	}
 	s.Ratios = r
