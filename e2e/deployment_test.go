@@ -42,7 +42,7 @@ func TestSecondDeploymentOnANamespaceRefusesToStart(t *testing.T) {
 	}
 	owner := exec.Command(binary, "worker")
 	owner.Env = env(first)
-	var ownerLogs bytes.Buffer
+	var ownerLogs syncBuffer
 	owner.Stdout, owner.Stderr = &ownerLogs, &ownerLogs
 	require.NoError(t, owner.Start())
 	t.Cleanup(func() { _ = owner.Process.Kill(); _ = owner.Wait() })

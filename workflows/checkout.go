@@ -465,7 +465,7 @@ func (wf *checkout) onOpsWhileUnpaid(ctx workflow.Context, w *paymentWait, ops O
 // onPayment answers a payment notification: a payment to place, a payment for ops to look at,
 // or the end of the checkout (declined, cancelled, error); repeats are counted and ignored.
 func (wf *checkout) onPayment(ctx workflow.Context, w *paymentWait, n commerce.PaymentNotification) (*commerce.Payment, bool) {
-	key := n.Processor + "/" + n.TransactionID + "/" + string(n.Outcome)
+	key := notificationKey(n)
 	if wf.seen[key] || n.Outcome == commerce.PaymentDuplicate {
 		wf.status.IgnoredEvents++
 		wf.logger.Info("duplicate payment notification ignored", "transaction_id", n.TransactionID, "outcome", n.Outcome)
@@ -523,6 +523,12 @@ func (wf *checkout) endUnpaid(ctx workflow.Context, state commerce.CheckoutStatu
 // counts too.
 func (wf *checkout) holdsMoney(n commerce.PaymentNotification) bool {
 	return n.Outcome == commerce.PaymentAccepted || (wf.version2 >= 1 && n.Outcome == commerce.PaymentReview)
+}
+
+// notificationKey names a notification as the checkout counts repeats: processor, transaction
+// and outcome.
+func notificationKey(n commerce.PaymentNotification) string {
+	return n.Processor + "/" + n.TransactionID + "/" + string(n.Outcome)
 }
 
 // mismatch explains why an accepted payment does not pay for this checkout, or returns "".
@@ -774,7 +780,7 @@ func (wf *checkout) lastChancePayment(ctx workflow.Context) *commerce.Payment {
 				Amount: commerce.FormatMoney(n.Amount), Currency: n.Currency}
 			return wf.accept(n)
 		}
-		if key := n.Processor + "/" + n.TransactionID + "/" + string(n.Outcome); wf.fewEvents && n.Outcome == commerce.PaymentAccepted && !wf.seen[key] {
+		if key := notificationKey(n); wf.fewEvents && n.Outcome == commerce.PaymentAccepted && !wf.seen[key] {
 			// Money taken for this checkout that does not pay for it, as it ends: given back.
 			wf.seen[key] = true
 			wf.refundPayment(ctx, n, "The checkout ended without an order as this payment arrived, and it does not pay for it: "+problem)
